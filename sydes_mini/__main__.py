@@ -1,0 +1,5 @@
+import sys
+
+from sydes_mini.cli import main
+
+sys.exit(main())

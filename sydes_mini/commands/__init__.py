@@ -1,0 +1,1 @@
+"""One module per ``python -m sydes_mini`` command (see ``sydes_mini.cli``)."""
