@@ -6,6 +6,7 @@ The smoke model is an ordinary open_clip architecture: its JSON config ships in
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -64,5 +65,10 @@ def resolve_weights(model_name: str, pretrained: str | None, what: str) -> str |
 def create_clip(model_name: str, pretrained: str | None = None, quick_gelu: bool = False) -> torch.nn.Module:
     """An open_clip CLIP model: random init, an open_clip tag, or a local state-dict file."""
     pretrained = resolve_weights(model_name, pretrained, "CLIP image/text encoders")
-    return open_clip.create_model(model_name, pretrained=pretrained, force_quick_gelu=quick_gelu,
-                                  weights_only=True)
+    root = logging.getLogger()
+    level, root.level = root.level, logging.ERROR     # random init is intended: hide open_clip's warning
+    try:
+        return open_clip.create_model(model_name, pretrained=pretrained, force_quick_gelu=quick_gelu,
+                                      weights_only=True)
+    finally:
+        root.setLevel(level)

@@ -1,0 +1,45 @@
+"""``describe``: a JSON summary of the model's components, their sizes and what a stage trains."""
+from __future__ import annotations
+
+import json
+
+from ..config import get_config
+from ..model import build_model, count_params
+from ..stages import set_stage
+
+COMPONENTS = ["image_encoder", "text_encoder", "image_decoder", "aggregator", "text_decoder", "head",
+              "itc_t", "dc_scale"]
+
+
+def describe(profile: str = "smoke", stage: str = "pretrain", pretrained: bool = False,
+             overrides: list[str] = ()) -> dict:
+    """Build the model of a profile (random weights unless ``pretrained``) and summarise it."""
+    cfg = get_config(profile, overrides)
+    if not pretrained:
+        cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None
+    model = build_model(cfg)
+    set_stage(model, stage, cfg)
+    modules = {}
+    for name in COMPONENTS:
+        part = getattr(model, name)
+        if part is not None:
+            modules[name] = {"params": count_params(part) if hasattr(part, "parameters") else part.numel(),
+                             "trainable": any(p.requires_grad for p in (part.parameters() if hasattr(
+                                 part, "parameters") else [part]))}
+    return {"profile": profile, "stage": stage, "modules": modules,
+            "total_params": count_params(model),
+            "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("describe", help="print the model's components, parameter counts and trainable parts")
+    p.add_argument("--profile", default="smoke", choices=["smoke", "full"])
+    p.add_argument("--stage", default="pretrain", choices=["pretrain", "finetune"])
+    p.add_argument("--pretrained", dest="pretrained", action="store_true",
+                   help="load the profile's pretrained weights (needs them locally or internet)")
+    p.add_argument("--no-pretrained", dest="pretrained", action="store_false",
+                   help="random weights (default; works offline)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. model.mask_ratio=0.5 (repeatable)")
+    p.set_defaults(func=lambda a: print(json.dumps(describe(a.profile, a.stage, a.pretrained, a.overrides),
+                                                   indent=2)), pretrained=False)
