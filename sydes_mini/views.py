@@ -1,0 +1,92 @@
+"""Mixed-scale views (paper 3.2.1, eq. 1): one global view and four local crops.
+
+> "we resize the image to 448 x 448 and split it into four non-overlapping
+> 224 x 224 crops ... the global view is the image resized to 224 x 224" (paper 3.2.1)
+
+.. math::  I \\rightarrow \\{I^g\\} \\cup \\{I^l_1, I^l_2, I^l_3, I^l_4\\}   \\qquad (1)
+
+Two variants (SPEC difference 6):
+
+* ``"code"`` (the authors' code): pad the image to a square with the CLIP mean
+  colour, bicubic-resize it to 448 and cut the crops from that; the global view
+  is a *separate* CLIP preprocessing of the original (shortest side -> 224,
+  centre crop 224), so whatever lies near the left/right (or top/bottom) border
+  of a non-square image is only seen by the crops.
+* ``"paper"``: squash the image to 448 x 448 (bilinear, no padding); the global
+  view is a bilinear down-sample of that 448 image.
+
+Letters: V = 4 crops, in the order top-left, top-right, bottom-left, bottom-right.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+CLIP_MEAN_RGB = tuple(round(255 * m) for m in CLIP_MEAN)  # (123, 117, 104): the padding colour
+SIZE = 224                                                 # CLIP input side
+VARIANTS = ("code", "paper")
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """RGB PIL image (W x H) -> CLIP-normalised float tensor [3, H, W]."""
+    x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)  # [H, W, 3] in [0, 1]
+    x = x.permute(2, 0, 1)                                              # [3, H, W]
+    mean = torch.tensor(CLIP_MEAN).view(3, 1, 1)
+    std = torch.tensor(CLIP_STD).view(3, 1, 1)
+    return (x - mean) / std
+
+
+def denormalize(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of the CLIP normalisation for plotting: [..., 3, H, W] -> [..., H, W, 3] in [0, 1]."""
+    mean = torch.tensor(CLIP_MEAN, device=x.device).view(3, 1, 1)
+    std = torch.tensor(CLIP_STD, device=x.device).view(3, 1, 1)
+    return (x * std + mean).clamp(0, 1).movedim(-3, -1)
+
+
+def pad_to_square(image: Image.Image) -> Image.Image:
+    """Centre the image on a square canvas of the CLIP mean colour (side = longest side)."""
+    w, h = image.size
+    side = max(w, h)
+    canvas = Image.new("RGB", (side, side), CLIP_MEAN_RGB)
+    canvas.paste(image, ((side - w) // 2, (side - h) // 2))
+    return canvas
+
+
+def clip_preprocess(image: Image.Image) -> torch.Tensor:
+    """CLIP's own preprocessing: shortest side -> 224 (bicubic), centre crop 224 -> [3, 224, 224]."""
+    w, h = image.size
+    scale = SIZE / min(w, h)
+    new_w, new_h = max(SIZE, round(w * scale)), max(SIZE, round(h * scale))
+    image = image.resize((new_w, new_h), Image.BICUBIC)
+    left, top = (new_w - SIZE) // 2, (new_h - SIZE) // 2
+    return to_tensor(image.crop((left, top, left + SIZE, top + SIZE)))
+
+
+def view_448(image: Image.Image, variant: str = "code") -> torch.Tensor:
+    """The 2 x 224 image the crops are cut from: [3, 448, 448], CLIP-normalised."""
+    if variant == "code":
+        return to_tensor(pad_to_square(image).resize((2 * SIZE, 2 * SIZE), Image.BICUBIC))
+    if variant == "paper":
+        return to_tensor(image.resize((2 * SIZE, 2 * SIZE), Image.BILINEAR))
+    raise ValueError(f"unknown views variant {variant!r}; choose one of {VARIANTS}")
+
+
+def split_crops(x448: torch.Tensor) -> torch.Tensor:
+    """[3, 448, 448] -> 4 non-overlapping crops [4, 3, 224, 224] (TL, TR, BL, BR)."""
+    x = x448.reshape(3, 2, SIZE, 2, SIZE)      # [3, row, 224, col, 224]
+    return x.permute(1, 3, 0, 2, 4).reshape(4, 3, SIZE, SIZE)  # [row*col, 3, 224, 224]
+
+
+def mixed_scale_views(image: Image.Image, variant: str = "code") -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 1: RGB image -> global view [3, 224, 224] and crops [4, 3, 224, 224]."""
+    x448 = view_448(image, variant)                                  # [3, 448, 448]
+    if variant == "code":
+        global_view = clip_preprocess(image)                         # separate path (SPEC difference 6)
+    else:
+        global_view = F.interpolate(x448[None], size=(SIZE, SIZE), mode="bilinear",
+                                    antialias=True, align_corners=False)[0]  # [3, 224, 224]
+    return global_view, split_crops(x448)
