@@ -1,0 +1,152 @@
+"""Each model component: shapes, masking conventions, agreement with open_clip."""
+import open_clip
+import pytest
+import torch
+
+from sydes_mini.config import get_config
+from sydes_mini.model import build_model, create_clip
+from sydes_mini.model.aggregator import Aggregator
+from sydes_mini.model.head import Head
+from sydes_mini.model.image_decoder import patchify, unpatchify, unshuffle
+from sydes_mini.model.image_encoder import ImageEncoder, random_masking
+from sydes_mini.model.text_encoder import TextEncoder
+
+TOKENIZER = open_clip.get_tokenizer("ViT-B-16")
+
+
+@pytest.fixture(scope="module")
+def clip():
+    torch.manual_seed(0)
+    return create_clip("sydes-smoke").eval()
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model(get_config("smoke")).eval()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    g = torch.Generator().manual_seed(1)
+    text = TOKENIZER(["a dog with a red ball in the park", "two people at a wedding"])
+    return torch.randn(2, 3, 224, 224, generator=g), torch.randn(2, 4, 3, 224, 224, generator=g), text
+
+
+def test_smoke_config_is_registered_with_open_clip():
+    assert "sydes-smoke" in open_clip.list_models()
+
+
+def test_random_masking_keeps_49_of_196():
+    x = torch.randn(3, 196, 8)
+    kept, mask, ids_restore = random_masking(x, 0.75, torch.Generator().manual_seed(0))
+    assert kept.shape == (3, 49, 8) and mask.shape == (3, 196)
+    assert (mask.sum(1) == 147).all()
+    for i in range(3):   # the kept tokens are exactly the unmasked patches, in some order
+        visible = x[i][mask[i] == 0]
+        assert sorted(map(tuple, visible.tolist())) == sorted(map(tuple, kept[i].tolist()))
+    # ids_restore is a permutation of 0..P-1
+    assert (ids_restore.sort(1).values == torch.arange(196)).all()
+
+
+def test_random_masking_is_per_sample_and_seeded():
+    x = torch.randn(4, 196, 2)
+    _, m1, _ = random_masking(x, 0.75, torch.Generator().manual_seed(3))
+    _, m2, _ = random_masking(x, 0.75, torch.Generator().manual_seed(3))
+    assert torch.equal(m1, m2) and not torch.equal(m1[0], m1[1])
+
+
+def test_unshuffle_puts_visible_tokens_back():
+    x = torch.randn(2, 196, 4)
+    kept, mask, ids = random_masking(x, 0.5)
+    fill = torch.full((4,), -7.0)
+    back = unshuffle(kept, ids, fill)                                     # [2, 196, 4]
+    assert torch.equal(back[mask == 0], x[mask == 0])
+    assert (back[mask == 1] == -7.0).all()
+
+
+def test_image_encoder_matches_open_clip(clip):
+    enc = ImageEncoder(clip.visual)
+    images = torch.randn(2, 3, 224, 224)
+    tokens, latent, mask, _ = enc(images)
+    assert tokens.shape == (2, 197, 64) and mask.sum() == 0
+    with torch.no_grad():
+        assert torch.allclose(latent, clip.encode_image(images), atol=1e-5)
+    tokens, _, mask, _ = enc(images, 0.75)
+    assert tokens.shape == (2, 1 + 49, 64) and (mask.sum(1) == 147).all()
+
+
+def test_text_encoder_matches_open_clip(clip, batch):
+    enc = TextEncoder(clip)
+    tokens, w_cls, latent = enc(batch[2])
+    assert tokens.shape == (2, 77, 64) and w_cls.shape == (2, 64)
+    with torch.no_grad():
+        assert torch.allclose(latent, clip.encode_text(batch[2]), atol=1e-5)
+
+
+def test_patchify_round_trip():
+    images = torch.randn(3, 3, 224, 224)
+    patches = patchify(images, 16)
+    assert patches.shape == (3, 196, 768)
+    assert torch.equal(patches[0, 1], images[0, :, :16, 16:32].permute(1, 2, 0).reshape(-1))  # row-major patches
+    assert torch.equal(unpatchify(patches, 16), images)
+
+
+def test_forward_outputs(model, batch):
+    out = model(*batch, need_attn=True)
+    assert out.v.shape == out.w.shape == out.p_agg.shape == (2, 64)
+    assert out.pixels.shape == (2 * 4, 196, 16 * 16 * 3) and out.mask.shape == (8, 196)
+    assert out.z.shape == (2, 4, 64) and torch.allclose(out.alpha.sum(1), torch.ones(2))
+    assert out.logits.shape == (2, 7)
+    assert out.attention.shape == (2, 77, 5 * 196)
+    assert torch.allclose(out.attention.sum(-1), torch.ones(2, 77), atol=1e-5)
+    # masked crop positions are excluded from the text decoder's keys (SPEC difference 11)
+    hidden = torch.cat([torch.zeros(2, 196), out.mask.reshape(2, -1)], 1).bool()   # [B, 5P]
+    assert out.attention.masked_select(hidden[:, None, :].expand_as(out.attention)).abs().max() == 0
+    assert itc_scale_is_exp_t(out, model)
+
+
+def itc_scale_is_exp_t(out, model):
+    return torch.isclose(out.itc_scale, model.itc_t.exp()) and model.itc_t.item() == 1.0 and \
+        abs(model.dc_scale.item() - 1 / 0.07) < 1e-5
+
+
+def test_fine_tuning_forward_sees_all_patches(model, batch):
+    out = model(*batch, mask_ratio=0.0, decode_image=False, need_attn=True)
+    assert out.pixels is None and out.logits.shape == (2, 7)
+    assert (out.attention > 0).all()          # no key is hidden when nothing is masked
+
+
+def test_image_decoder_is_text_guided(model, batch):
+    g = torch.Generator().manual_seed(5)
+    a = model(*batch, decode_text=False, generator=g)
+    other = TOKENIZER(["an angry crowd in the rain", "a quiet lake at dawn"])
+    g = torch.Generator().manual_seed(5)
+    b = model(batch[0], batch[1], other, decode_text=False, generator=g)
+    assert torch.equal(a.mask, b.mask) and not torch.allclose(a.pixels, b.pixels)
+
+
+def test_global_only_ablation_uses_five_times_fewer_keys(batch):
+    m = build_model(get_config("smoke", ["model.use_crops=false"])).eval()
+    out = m(*batch, need_attn=True)
+    assert m.image_decoder is None and out.pixels is None and out.attention.shape == (2, 77, 196)
+
+
+def test_aggregator_weights():
+    z = torch.randn(3, 4, 16)
+    for variant in ("code", "paper"):
+        p, alpha = Aggregator(16, 8, variant)(z)
+        assert p.shape == (3, 8) and torch.allclose(alpha.sum(1), torch.ones(3))
+    _, alpha = Aggregator(16, 8, use_attention=False)(z)
+    assert torch.equal(alpha, torch.full((3, 4), 0.25))
+
+
+@pytest.mark.parametrize("variant", ["code", "paper"])
+def test_head_ignores_padding(variant):
+    head = Head(16, 2, 5, variant).eval()
+    x, valid = torch.randn(2, 10, 16), torch.ones(2, 10, dtype=torch.bool)
+    valid[:, 6:] = False
+    changed = x.clone()
+    changed[:, 6:] = 99.0
+    assert head(x, valid).shape == (2, 5)
+    assert torch.allclose(head(x, valid), head(changed, valid), atol=1e-6)
