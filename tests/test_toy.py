@@ -1,0 +1,69 @@
+"""The toy world: MSED format, determinism, label dependencies, cue placement, caption mentions."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from sydes_mini.data import check_root, read_split
+from sydes_mini.toy import EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, render, synth
+from sydes_mini.views import mixed_scale_views
+
+SMALL = dict(n_train=150, n_dev=8, n_test=8)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return synth(tmp_path_factory.mktemp("toy"), seed=3, **SMALL)
+
+
+def test_msed_format_with_no_problems(world):
+    report = check_root(world)
+    assert report["problems"] == []
+    assert {s: report["splits"][s]["n"] for s in ("train", "dev", "test")} == {"train": 150, "dev": 8, "test": 8}
+    assert Image.open(world / "train" / "images" / "1.jpg").size == (612, 408)
+
+
+def test_same_seed_same_bytes_and_pixels(world, tmp_path):
+    again = synth(tmp_path / "again", seed=3, **SMALL)
+    assert (again / "dev" / "dev.csv").read_bytes() == (world / "dev" / "dev.csv").read_bytes()
+    for k in (1, 8):
+        a, b = (np.asarray(Image.open(d / "test" / "images" / f"{k}.jpg")) for d in (world, again))
+        assert np.array_equal(a, b)
+    other = synth(tmp_path / "other", seed=4, **SMALL)
+    assert (other / "dev" / "dev.csv").read_bytes() != (world / "dev" / "dev.csv").read_bytes()
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        synth(other, seed=4, **SMALL)
+
+
+def test_label_dependencies(world):
+    records = read_split(world, "train")
+    raw = [r.raw_labels for r in records]
+    expected = {"happiness": "positive", "neutral": "neutral"}
+    assert all(l["sentiment"] == expected.get(l["emotion"], "negative") for l in raw)
+    none_rate = np.mean([l["desire"] == "none" for l in raw])
+    assert 0.35 < none_rate < 0.65
+    assert all(l["desire"] in ("vengeance", "none") for l in raw if l["emotion"] == "anger")
+    emotions = [l["emotion"] for l in raw]
+    assert emotions.count("happiness") > emotions.count("disgust")
+
+
+def test_caption_mention_rate_near_configured(world):
+    records = read_split(world, "train")
+    rate = np.mean([f"feeling {EMOTION_WORD[r.raw_labels['emotion']]}" in r.caption for r in records])
+    assert abs(rate - ToyWorldConfig().p_text_names_label) < 0.12
+
+
+def test_glyph_only_in_its_crop_and_cut_from_the_code_global_view():
+    cfg = ToyWorldConfig()
+    with_glyph = Scene((150, 150, 150), "family", corner=0, noise_seed=1)
+    without = Scene((150, 150, 150), None, corner=0, noise_seed=1)
+    a, b = render(with_glyph, cfg), render(without, cfg)
+    x0, y0, x1, y1 = glyph_box(0, cfg)
+    assert np.abs(np.asarray(a, int) - np.asarray(b, int))[y0:y1, x0:x1].mean() > 50
+    (ga, ca), (gb, cb) = mixed_scale_views(a, "code"), mixed_scale_views(b, "code")
+    assert (ca[0] - cb[0]).abs().max() > 2                    # clear in the top-left crop
+    assert torch.equal(ca[1:], cb[1:])                        # and nowhere else
+    assert torch.equal(ga, gb)                                # the centre crop cuts the corner away
+    (pa, pca), (pb, pcb) = mixed_scale_views(a, "paper"), mixed_scale_views(b, "paper")
+    changed = lambda x, y: int((x - y).abs().amax(0).gt(0.5).sum())   # pixels the glyph touches
+    assert 0 < changed(pa, pb) < changed(pca[0], pcb[0]) / 2  # paper global view: a speck; crop: 4x the area
