@@ -1,9 +1,11 @@
-"""Mixed-scale views (paper 3.2.1, eq. 1): one global view and four local crops.
+"""Mixed-scale views (paper 3.1, eq. 1): one global view and four local crops.
 
-> "we resize the image to 448 x 448 and split it into four non-overlapping
-> 224 x 224 crops ... the global view is the image resized to 224 x 224" (paper 3.2.1)
+> "Given a high-resolution image I_i (e.g., 448×448) from batch size N, we
+> generate one down-sampled low-resolution image and partition the original
+> image into four non-overlapping high-resolution sub-images. This yields five
+> 224×224 images per original image" (paper 3.1)
 
-.. math::  I \\rightarrow \\{I^g\\} \\cup \\{I^l_1, I^l_2, I^l_3, I^l_4\\}   \\qquad (1)
+.. math::  I^{(g)}_i = \\mathrm{DownSample}(I_i), \\quad I^{(l)}_{i,n} = \\mathrm{Crop}_n(I_i),\\ n = 1..4   \\qquad (1)
 
 Two variants (SPEC difference 6):
 
