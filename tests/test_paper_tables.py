@@ -1,0 +1,149 @@
+"""paper_tables: the paper's numbers are consistent where the paper repeats them, every run is a valid config,
+and results land in the right cells."""
+import json
+import math
+import shlex
+
+import pytest
+
+from sydes_mini import paper_tables as pt
+from sydes_mini.config import get_config
+from sydes_mini.labels import TASKS
+
+
+def rows_by_run():
+    out = {}
+    for n, t in pt.TABLES.items():
+        for r in t.rows:
+            if r.run:
+                out.setdefault(r.run, []).append((t, r))
+    return out
+
+
+def test_every_run_is_a_valid_config_and_every_run_is_used():
+    pt.check_registry()
+    used = set(rows_by_run())
+    assert used == set(pt.RUNS), f"runs no row uses: {set(pt.RUNS) - used}"
+
+
+def test_run_names_follow_the_table_row_rule():
+    for name, rows in rows_by_run().items():
+        if name == pt.MAIN:
+            continue
+        table, slug = name.split("/")
+        assert table in {f"table{t.number}" for t, _ in rows}, f"{name} lives under a table that does not use it"
+        assert slug and slug == slug.lower() and " " not in slug
+
+
+def test_overrides_change_the_fields_the_paper_varies():
+    assert get_config("full", pt.RUNS["table6/mask-0.25"].overrides).model.mask_ratio == 0.25
+    cfg = get_config("full", pt.RUNS["table10/rec-si-dc"].overrides)
+    assert cfg.train.pretrain_losses == ["rec", "si", "dc"] and cfg.train.finetune_losses == ["cls", "itc"]
+    assert get_config("smoke", pt.RUNS["table9/text-only"].overrides).data.modality == "text"
+    assert get_config("smoke", pt.RUNS["table5/mixed-scale"].overrides).model.use_image_decoder is False
+    b = pt.RUNS["table3/sydes-b"]
+    assert not b.pretrain and get_config("full", b.overrides).train.finetune_losses == ["cls"]
+    assert get_config("full", pt.RUNS[pt.MAIN].overrides) == get_config("full")
+
+
+def test_rows_filled_by_the_same_run_have_the_same_paper_numbers():
+    """The paper repeats SyDES, SyDES-B and the Table 4 rows in other tables: the numbers agree."""
+    for name, rows in rows_by_run().items():
+        ref_t, ref = rows[0]
+        for t, r in rows[1:]:
+            for task in TASKS:
+                for m in set(t.metrics) & set(ref_t.metrics):
+                    assert pt.paper_value(t.number, r.key, task, m) == pt.paper_value(ref_t.number, ref.key, task, m), \
+                        (name, t.number, r.key, task, m)
+    assert len(rows_by_run()[pt.MAIN]) == 7          # SyDES appears in all seven tables
+    assert len(rows_by_run()["table3/sydes-b"]) == 5  # SyDES-B in Tables 3, 4, 5, 9, 10
+
+
+def test_shapes_of_the_transcribed_tables():
+    for t in pt.TABLES.values():
+        assert len({r.key for r in t.rows}) == len(t.rows)
+        for r in t.rows:
+            assert len(r.values) == len(TASKS) * len(t.metrics), (t.number, r.key)
+            assert all(v is None or 0 < v < 100 for v in r.values)
+    assert [len(pt.TABLES[n].rows) for n in (2, 3, 4, 5, 6, 9, 10)] == [8, 4, 6, 4, 4, 6, 10]
+
+
+def test_table2_gains_are_relative_gains_over_mmtf_des():
+    """%Gains = 100 (SyDES - MMTF-DES) / MMTF-DES, one decimal; the paper prints +0.90 for sentiment F1 (0.85)."""
+    t = pt.TABLES[2]
+    ours, best = t.row("sydes").values, t.row("mmtf-des").values
+    for i, printed in enumerate(pt.TABLE2_GAINS):
+        gain = 100 * (ours[i] - best[i]) / best[i]
+        if i == 10:   # sentiment F1
+            assert gain == pytest.approx(0.848, abs=1e-3) and printed == 0.90
+        else:
+            assert round(gain, 1) == pytest.approx(printed), i
+
+
+def test_numbers_quoted_in_the_papers_text():
+    # 4.2: "in emotion recognition, SyDES-B improved the F1-score by 3.14% gains over BERTweet" (relative)
+    b, bert = pt.paper_value(3, "sydes-b", "emotion", "f1"), pt.paper_value(3, "bertweet", "emotion", "f1")
+    assert 100 * (b - bert) / bert == pytest.approx(3.14, abs=0.005)
+    # 4.4.1: removing L_itc in fine-tuning drops F1 from 84.02/84.74/89.19 to 77.09/83.21/86.16
+    assert [pt.paper_value(4, "no-finetune-itc", task, "f1") for task in TASKS] == [77.09, 83.21, 86.16]
+    assert [pt.paper_value(4, "sydes", task, "f1") for task in TASKS] == [84.02, 84.74, 89.19]
+    # 4.4.1: desire F1 81.44 with L_itc, 82.24 with L_si
+    assert pt.paper_value(4, "rec-itc", "desire", "f1") == 81.44
+    assert pt.paper_value(4, "rec-itc-si", "desire", "f1") == 82.24
+
+
+def write_summary(folder, f1):
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = {task: {"test": {"precision": f1 + 0.01, "recall": f1 - 0.01, "f1": f1, "accuracy": 0.9,
+                               "f1_std": 0.0}} for task in TASKS}
+    (folder / "summary.json").write_text(json.dumps(summary))
+
+
+def test_compare_puts_each_summary_in_its_rows(tmp_path):
+    write_summary(tmp_path, 0.5)                              # the main run
+    write_summary(tmp_path / "table3" / "sydes-b", 0.25)      # SyDES-B
+    frame = pt.compare(4, tmp_path)
+    assert frame.loc["rec+itc+si+dc / itc+cls (SyDES)", ("desire", "F1", "ours")] == pytest.approx(50.0)
+    assert frame.loc["none / cls (SyDES-B)", ("sentiment", "P", "ours")] == pytest.approx(26.0)
+    assert frame.loc["none / cls (SyDES-B)", ("sentiment", "P", "paper")] == 89.09
+    assert math.isnan(frame.loc["rec / itc+cls", ("emotion", "F1", "ours")])
+    t9 = pt.compare(9, tmp_path)
+    assert t9.loc["SyDES-B, text + image", ("emotion", "Acc", "ours")] == pytest.approx(90.0)
+    t2 = pt.compare(2, tmp_path)
+    assert math.isnan(t2.loc["M3GAT", ("desire", "F1", "paper")])   # printed as "-"
+    assert math.isnan(t2.loc["M3GAT", ("desire", "F1", "ours")])    # not a method we run
+    todo = pt.missing(4, tmp_path, "smoke")
+    assert "none / cls (SyDES-B)" not in todo and "rec+itc+si+dc / itc+cls (SyDES)" not in todo
+    assert f"--out {tmp_path / 'table4' / 'rec'}" in todo["rec / itc+cls"]
+
+
+def test_a_malformed_summary_names_the_file(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps({"desire": {"test": {"f1": 84.02}}}))
+    with pytest.raises(ValueError, match=r"summary\.json: desire\.test\.f1 = 84\.02 is not a fraction"):
+        pt.compare(2, tmp_path)
+    (tmp_path / "summary.json").write_text(json.dumps({"desire": {"dev": {}}}))
+    with pytest.raises(ValueError, match="has no 'test' metrics"):
+        pt.load_summary(tmp_path / "summary.json")
+    (tmp_path / "summary.json").write_text("{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        pt.load_summary(tmp_path / "summary.json")
+
+
+def test_commands_name_the_run_folder_and_switches():
+    cmd = shlex.split(pt.reproduce_command("full", "table9/sydes-b-text-only"))
+    assert cmd[:4] == ["python", "-m", "sydes_mini", "reproduce"]
+    assert cmd[cmd.index("--out") + 1] == "runs/full/table9/sydes-b-text-only"
+    assert cmd[cmd.index("--data") + 1] == "data/MSED"
+    assert "--init" in cmd and cmd[cmd.index("--init") + 1] == "none"
+    assert [cmd[i + 1] for i, x in enumerate(cmd) if x == "--set"] == ["train.finetune_losses=cls", "data.modality=text"]
+    assert "--data" not in pt.reproduce_command("smoke", pt.MAIN)
+    assert pt.reproduce_command("smoke", pt.MAIN).endswith("--out runs/smoke")
+    pm = pt.papermill_commands("full", "table3/sydes-b")
+    assert len(pm) == 3 and all("-p init none" in line for line in pm)   # no pretraining notebook
+    assert len(pt.papermill_commands("full", "table6/mask-0.90")) == 4
+
+
+def test_cli_prints_one_command_per_run(capsys):
+    assert pt.main(["--profile", "smoke", "--commands"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(pt.RUNS) and all(line.startswith("python -m sydes_mini reproduce") for line in lines)
