@@ -23,7 +23,8 @@ def rows_by_run():
 def test_every_run_is_a_valid_config_and_every_run_is_used():
     pt.check_registry()
     used = set(rows_by_run())
-    assert used == set(pt.RUNS), f"runs no row uses: {set(pt.RUNS) - used}"
+    assert used | {pt.VARIANT_PAPER} == set(pt.RUNS), f"runs no row uses: {set(pt.RUNS) - used}"
+    assert get_config("smoke", pt.RUNS[pt.VARIANT_PAPER].overrides).variant == "paper"
 
 
 def test_run_names_follow_the_table_row_rule():
