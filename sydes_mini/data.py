@@ -34,7 +34,7 @@ from .labels import LABELS, TASKS
 from .views import mixed_scale_views
 
 __all__ = ["DataError", "Record", "read_split", "scan_split", "MSEDDataset", "collate", "make_loader",
-           "load_split", "check_root", "tokenize", "SPLITS"]
+           "load_split", "check_root", "format_summary", "tokenize", "SPLITS"]
 
 SPLITS = ("train", "dev", "test")
 REQUIRED_COLUMNS = ("Title", "Caption", "Sentiment", "Emotion", "Desire")
@@ -271,3 +271,21 @@ def check_root(root: str | Path, max_pixels: int = 50_000_000, splits=SPLITS) ->
         report["splits"][split] = summary
         report["problems"] += problems
     return report
+
+
+def format_summary(report: dict) -> str:
+    """A :func:`check_root` report as text: per split rows, label counts and counts, then every problem."""
+    lines = []
+    for split, s in report["splits"].items():
+        c = s["counts"]
+        lines.append(f"{split}: {s['n']} rows; {c['small_images']} images with a side under {SMALL_SIDE} px, "
+                     f"{c['empty_captions']} empty captions, {c['long_captions']} captions over "
+                     f"{CONTEXT_LENGTH} tokens (truncated)")
+        for task, counts in s["labels"].items():
+            lines.append(f"  {task:9} " + " ".join(f"{name}={k}" for name, k in counts.items()))
+    problems = report["problems"]
+    lines.append(f"{len(problems)} problem(s)" + (":" if problems else ""))
+    for p in problems:
+        where = f"{p['split']} row {p['row']}" if p["row"] is not None else p["split"]
+        lines.append(f"  {where}: {p['file']}: {p['message']}")
+    return "\n".join(lines)

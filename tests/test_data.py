@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import HEADER, row, write_split
+from conftest import HEADER, broken_folder, row, write_split
 from sydes_mini.config import DataConfig
 from sydes_mini.data import (DataError, MSEDDataset, check_root, collate, load_split, make_loader,
                              read_split, scan_split, tokenize)
@@ -126,26 +126,6 @@ def test_large_images_refused_unless_limit_raised(tmp_path):
     assert Image.MAX_IMAGE_PIXELS > 10_000      # Pillow's global limit is restored
 
 # ------------------------------------------------------------------ data check
-
-
-def broken_folder(root):
-    """One split with every kind of bad input, one per row (see the dict below)."""
-    rows = [row() for _ in range(9)]
-    rows[5] = row(caption="")                                     # 6: empty caption (counted)
-    rows[6] = row(caption="word " * 100)                          # 7: long caption (counted)
-    rows[7] = row(desire="wealth")                                # 8: unknown label
-    folder = write_split(root, "train", rows, size=(500, 460))
-    images = folder / "images"
-    (images / "1.jpg").unlink()                                   # 1: missing
-    (images / "2.jpg").write_bytes(b"")                           # 2: zero bytes
-    noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
-    noise.save(images / "3.jpg")
-    data = (images / "3.jpg").read_bytes()
-    (images / "3.jpg").write_bytes(data[:len(data) // 2])          # 3: truncated (header intact)
-    Image.new("RGB", (500, 460)).save(images / "4.jpg", format="PNG")       # 4: PNG named .jpg
-    Image.new("RGB", (300, 460)).save(images / "5.jpg")          # 5: small (counted)
-    Image.new("RGB", (8, 8)).save(images / "10.jpg")             # extra image, no row
-    return folder
 
 
 def test_check_lists_every_problem_in_one_run(tmp_path):
