@@ -8,8 +8,9 @@ from conftest import HEADER, broken_folder, row, write_split
 from sydes_mini.config import DataConfig
 from sydes_mini.data import (DataError, MSEDDataset, check_root, collate, load_split, make_loader,
                              read_split, scan_split, tokenize)
-from sydes_mini.images import load_image
+from sydes_mini.images import format_problem, load_image
 from sydes_mini.labels import LABELS
+from sydes_mini.views import denormalize
 
 # ------------------------------------------------------------------ CSV
 
@@ -41,11 +42,27 @@ def test_sixth_column_is_optional(tmp_path):
     assert len(read_split(tmp_path, "train")) == 1
 
 
-def test_missing_or_renamed_column_lists_expected_and_found(tmp_path):
-    write_split(tmp_path, header=["Title", "Text", "Sentiment", "Emotion", "Desire", "Inference Sequence"])
-    with pytest.raises(DataError, match=r"train\.csv.*missing column\(s\) \['Caption'\].*expected.*found") as e:
+@pytest.mark.parametrize("header, missing", [
+    (["Title", "Text", "Sentiment", "Emotion", "Desire", "Inference Sequence"], "['Caption']"),   # renamed
+    (["Title", "Caption", "Sentiment", "Emotion"], "['Desire']"),                                 # missing
+])
+def test_missing_or_renamed_column_lists_expected_and_found(tmp_path, header, missing):
+    write_split(tmp_path, rows=[row()[:len(header)]], header=header)
+    with pytest.raises(DataError, match=r"train\.csv: missing column") as e:
         read_split(tmp_path, "train")
-    assert "Fix: rename the header" in str(e.value)
+    expected = "['Title', 'Caption', 'Sentiment', 'Emotion', 'Desire']"
+    assert f"missing column(s) {missing}; expected {expected}" in str(e.value)
+    assert f"found {header}" in str(e.value) and "Fix: rename the header" in str(e.value)
+
+
+def test_unquoted_comma_and_empty_csv(tmp_path):
+    folder = write_split(tmp_path, rows=[row(), row()])
+    (folder / "train.csv").write_text(",".join(HEADER) + "\nt,one,two,positive,happiness,none,s\n")
+    with pytest.raises(DataError, match=r"train\.csv, row 1: row has 7 fields, header has 6.*Fix: quote"):
+        read_split(tmp_path, "train")
+    (folder / "train.csv").write_text("")
+    with pytest.raises(DataError, match=r"train\.csv: CSV file is empty"):
+        read_split(tmp_path, "train")
 
 
 def test_unknown_label_lists_allowed_labels_with_file_and_row(tmp_path):
@@ -116,6 +133,16 @@ def test_exif_orientation_is_applied(tmp_path, orientation, red_at, blue_at):
     assert pixel(loaded, red_at)[0] > 200 and pixel(loaded, blue_at)[2] > 200
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP"])
+def test_other_formats_named_jpg_load_and_are_reported(tmp_path, fmt):
+    path = save(Image.new("RGB", (8, 8), (255, 0, 0)), tmp_path / "5.jpg", format=fmt, lossless=True)
+    assert np.abs(pixel(load_image(path)) - (255, 0, 0)).max() <= 2     # the content is read, not the name
+    problem = format_problem(path, row=5)
+    assert (problem.file, problem.row) == (str(path), 5)
+    assert f"file is {fmt} data with a .jpg name" in str(problem) and "Fix: re-save it as JPEG" in str(problem)
+    assert format_problem(save(Image.new("RGB", (8, 8)), tmp_path / "ok.jpg")) is None
+
+
 def test_large_images_refused_unless_limit_raised(tmp_path):
     path = save(Image.new("RGB", (100, 100)), tmp_path / "big.jpg")
     for limit in (5_000, 1_000):                # our check, and Pillow's DecompressionBombError
@@ -137,7 +164,8 @@ def test_check_lists_every_problem_in_one_run(tmp_path):
     for k, text in expected.items():
         assert text in by_row[k]["message"] and "Fix: " in by_row[k]["message"], by_row[k]
         assert by_row[k]["split"] == "train"
-    assert by_row[1]["file"].endswith("images/1.jpg") and by_row[8]["file"].endswith("train.csv")
+    assert all(by_row[k]["file"].endswith(f"images/{k}.jpg") for k in (1, 2, 3, 4))
+    assert by_row[8]["file"].endswith("train.csv")
     assert by_row[None]["file"].endswith("10.jpg") and "no CSV row" in by_row[None]["message"]
     assert len(report["problems"]) == 6
     summary = report["splits"]["train"]
@@ -159,6 +187,23 @@ def test_check_refuses_large_images_unless_limit_raised(msed):
     assert check_root(msed, max_pixels=10_000)["problems"] == []
 
 # ------------------------------------------------------------------ dataset and loader
+
+
+def test_small_images_are_allowed_upscaled_and_counted(tmp_path):
+    write_split(tmp_path, rows=[row(), row()], size=(100, 60))                    # row 1: (10, 100, 200)
+    Image.new("RGB", (600, 450)).save(tmp_path / "train" / "images" / "2.jpg")     # row 2: not small
+    assert check_root(tmp_path, splits=["train"])["splits"]["train"]["counts"]["small_images"] == 1
+    item = MSEDDataset(read_split(tmp_path, "train"), variant="paper")[0]
+    assert item["crops"].shape == (4, 3, 224, 224)
+    colour = denormalize(item["crops"]).reshape(-1, 3) * 255                      # [4*224*224, 3]
+    assert (colour - torch.tensor([10.0, 100, 200])).abs().max() < 3          # 100 x 60 stretched over all 448
+
+
+def test_unreadable_image_in_the_dataset_names_file_and_row(msed):
+    (msed / "train" / "images" / "2.jpg").unlink()
+    dataset = load_split(msed, "train")
+    with pytest.raises(DataError, match=r"images/2\.jpg, row 2: image file is missing.*Fix: put the image"):
+        dataset[1]
 
 
 def test_dataset_item_and_collate(msed):

@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from sydes_mini.data import check_root, read_split
-from sydes_mini.toy import EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, render, synth
-from sydes_mini.views import mixed_scale_views
+from sydes_mini.toy import COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, render, sample_scene, synth
+from sydes_mini.views import denormalize, mixed_scale_views
 
 SMALL = dict(n_train=150, n_dev=8, n_test=8)
 
@@ -67,3 +67,42 @@ def test_glyph_only_in_its_crop_and_cut_from_the_code_global_view():
     (pa, pca), (pb, pcb) = mixed_scale_views(a, "paper"), mixed_scale_views(b, "paper")
     changed = lambda x, y: int((x - y).abs().amax(0).gt(0.5).sum())   # pixels the glyph touches
     assert 0 < changed(pa, pb) < changed(pca[0], pcb[0]) / 2  # paper global view: a speck; crop: 4x the area
+
+
+@pytest.mark.parametrize("variant", ["code", "paper"])
+def test_global_cue_is_the_colour_of_the_224_global_view(variant):
+    cfg = ToyWorldConfig(p_global_cue=1.0)
+    rng = np.random.default_rng(0)
+    colours = torch.tensor(list(COLOUR_OF.values()), dtype=torch.float32)           # [6, 3]
+    for emotion in COLOUR_OF:
+        scene = sample_scene(rng, {"emotion": emotion, "desire": "none"}, cfg)     # with distractors
+        global_view, _ = mixed_scale_views(render(scene, cfg), variant)
+        median = (denormalize(global_view).reshape(-1, 3) * 255).median(0).values  # [3]
+        assert list(COLOUR_OF)[int((colours - median).norm(dim=1).argmin())] == emotion
+        assert (median - colours[list(COLOUR_OF).index(emotion)]).abs().max() < 6
+
+
+@pytest.mark.parametrize("corner", [0, 3])
+def test_glyph_is_a_few_tens_of_px_in_its_crop_and_a_speck_or_nothing_in_the_global_view(corner):
+    """Glyph tile side s on 612 x 408: code crop s*448/612 (both axes; padded square), paper crop
+    s*448/612 wide and s*448/408 high, paper global view half of that, code global view cut away."""
+    cfg = ToyWorldConfig()
+    s = cfg.glyph_size
+    a = render(Scene((150, 150, 150), "family", corner, noise_seed=1), cfg)
+    b = render(Scene((150, 150, 150), None, corner, noise_seed=1), cfg)
+
+    def extent(x, y):   # (width, height) in px of the pixels the glyph changes, or None
+        ys, xs = torch.nonzero((x - y).abs().amax(0).gt(0.5), as_tuple=True)
+        return (int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)) if len(xs) else None
+
+    sizes = {}
+    for variant in ("code", "paper"):
+        (ga, ca), (gb, cb) = mixed_scale_views(a, variant), mixed_scale_views(b, variant)
+        sizes[variant] = extent(ga, gb), extent(ca[corner], cb[corner])
+    near = lambda got, want: want - 1 <= got <= want + 3                         # resampling blur
+    (code_global, code_crop), (paper_global, paper_crop) = sizes["code"], sizes["paper"]
+    assert code_global is None
+    assert near(code_crop[0], s * 448 / 612) and near(code_crop[1], s * 448 / 612)
+    assert near(paper_crop[0], s * 448 / 612) and near(paper_crop[1], s * 448 / 408)
+    assert near(paper_global[0], s * 224 / 612) and near(paper_global[1], s * 224 / 408)
+    assert 15 <= code_crop[0] <= 60                                              # "a few tens of pixels"
