@@ -1,0 +1,222 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11. Try it
+#
+# > "we compare the predictions of SyDES-B and our proposed SyDES, including example stimuli,
+# > ground-truth labels, and predicted probabilities." — {cite:t}`chen2026sydes`, Section 4.5.3
+#
+# The paper's Figure 3 shows posts with their labels and the probability the model gave the
+# right class. This chapter lets you make such a figure yourself: pick a toy-world image or
+# upload your own, type a caption, and see the three predictions as probability bars, together
+# with where the text decoder looked (the attention overlay of chapter 6, paper Figure 4).
+#
+# Each task has its own fine-tuned model (one pretrained checkpoint, three fine-tunes, paper
+# 3.4.2). For task $T$ with $K_T$ classes the probabilities are the softmax of the head's logits:
+#
+# $$
+# p_T(k \mid I, S) = \frac{\exp \hat y_{T,k}}{\sum_{j=1}^{K_T} \exp \hat y_{T,j}},\qquad
+# \hat y_T = \mathrm{MLP}_T\big(\mathrm{TextDec}_T(S, [I^{(g)}, I^{(l)}_1, \dots, I^{(l)}_4])\big)
+# $$
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+# %% tags=["parameters"]
+profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper's model)
+run_dir = "../runs/smoke"   # a run made by `make reproduce`; its finetune/<task>/best.safetensors are loaded
+data_dir = ""               # "" = a small toy world generated here (the same test images as the smoke run's)
+seed = 0
+device = "auto"             # "auto" = cuda when available, else cpu
+
+# %%
+import inspect
+import io
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from sydes_mini.data import read_split
+from sydes_mini.images import load_image
+from sydes_mini.labels import TASKS
+from sydes_mini.plots.book import glue
+from sydes_mini.plots.model import attention_maps
+from sydes_mini.plots.results import probability_bars
+from sydes_mini.predict import Predictor, load_predictor
+from sydes_mini.toy import synth
+
+DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=1, n_dev=1, n_test=12,
+                                             seed=seed)
+examples = read_split(root, "test")
+predictor = load_predictor(run_dir, profile, seed, DEVICE)
+glue("source", predictor.source, display=False)
+print("weights:", predictor.source)
+
+# %% [markdown]
+# The models on this page: **{glue:text}`source`**.
+#
+# If that says *untrained*, no run was found in `run_dir` and the predictions below are those of
+# random weights — near-uniform bars that mean nothing. To get trained models, run
+# `make reproduce` (smoke profile, toy world, a few CPU minutes) or
+# `make reproduce PROFILE=full` on a GPU, then re-run this notebook. A smoke model is a tiny
+# model trained on the toy world: it can read the toy world's colours and glyphs, not real photos.
+#
+# ## The function
+#
+# `Predictor.predict` makes the five views of the image (eq. 1, with the run's `variant`),
+# tokenises the caption and runs each task's model once, with no masking:
+
+# %%
+print(inspect.getsource(Predictor.predict))
+
+# %% [markdown]
+# ## A check on one example
+
+# %%
+record = examples[0]
+image = load_image(record.image_path)
+prediction = predictor.predict(image, record.caption)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for task in TASKS:
+    print(f"{task:9s} {len(prediction.probabilities[task])} classes, probabilities sum to "
+          f"{sum(prediction.probabilities[task].values()):.4f}")
+print("attention", list(prediction.attention.shape), "rows sum to 1:",
+      bool(torch.allclose(prediction.attention[: len(prediction.tokens)].sum(-1),
+                          torch.ones(len(prediction.tokens)), atol=1e-4)))
+
+# %% [markdown]
+# ## Paper Figure 3, re-created on the toy world
+#
+# Three test posts of the toy world, their labels (bold) and the model's probabilities (the most
+# probable class in orange):
+
+# %%
+figures = []
+for i, record in enumerate(examples[:3]):
+    p = predictor.predict(load_image(record.image_path), record.caption)
+    fig = probability_bars(p.probabilities, truth=record.raw_labels, title=f"“{record.caption}”")
+    glue(f"fig_bars_{i}", fig, display=False)
+    plt.close(fig)
+glue("caption_0", examples[0].caption, display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_bars_0
+# :name: fig-bars-0
+#
+# Probabilities for the first test post of the toy world; the true class is in bold.
+# ```
+#
+# ```{glue:figure} fig_bars_1
+# :name: fig-bars-1
+#
+# The second test post.
+# ```
+#
+# ```{glue:figure} fig_bars_2
+# :name: fig-bars-2
+#
+# The third test post.
+# ```
+#
+# ## Where the desire model looks
+#
+# The last cross-attention layer of the desire model, averaged over the caption's tokens, drawn
+# over the global view and the four crops (one colour scale for both):
+
+# %%
+n = len(prediction.tokens)
+mean_attention = prediction.attention[1:n].mean(0, keepdim=True)     # [1, 5*P] over the caption's tokens
+fig = attention_maps(prediction.global_view, prediction.crops, mean_attention, {"whole caption": 0})
+glue("fig_attention", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_attention
+# :name: fig-attention-try
+#
+# Cross-attention of the caption “{glue:text}`caption_0`” over the global view (left) and the
+# four crops (right). A trained model should look at the corner glyph that carries the desire.
+# ```
+#
+# ## Your turn
+#
+# The widget below runs in Jupyter and on Colab (the HTML book cannot run it; the figures above are
+# its static rendering). Pick a toy-world image or upload a photo, edit the caption and press
+# **Predict**.
+
+# %% tags=["remove-output"]
+import ipywidgets as widgets
+from PIL import Image
+
+choice = widgets.Dropdown(options=[(f"toy test image {r.index}", r.index) for r in examples], description="image")
+upload = widgets.FileUpload(accept="image/*", multiple=False, description="or upload")
+caption = widgets.Text(value=examples[0].caption, description="caption", layout=widgets.Layout(width="80%"))
+button = widgets.Button(description="Predict", button_style="primary")
+output = widgets.Output()
+
+
+def chosen_image() -> Image.Image:
+    if upload.value:
+        return Image.open(io.BytesIO(upload.value[0]["content"])).convert("RGB")
+    return load_image(next(r for r in examples if r.index == choice.value).image_path)
+
+
+def on_predict(_=None) -> None:
+    with output:
+        output.clear_output(wait=True)
+        p = predictor.predict(chosen_image(), caption.value)
+        for fig in (probability_bars(p.probabilities, title=f"“{caption.value}”"),
+                    attention_maps(p.global_view, p.crops, p.attention[1:len(p.tokens)].mean(0, keepdim=True),
+                                   {"whole caption": 0})):
+            display(fig)
+            plt.close(fig)
+
+
+button.on_click(on_predict)
+widgets.VBox([widgets.HBox([choice, upload]), caption, button, output])
+
+# %% [markdown]
+# ## Summary
+#
+# * `Predictor` holds the three fine-tuned models of a run and returns a probability for every
+#   class of every task, plus the desire model's cross-attention over the five views.
+# * On the toy world a trained model reads the background colour (emotion, sentiment) and the
+#   corner glyph (desire); the probability bars are the paper's Figure 3 for this world.
+# * Without a run the page shows random weights and says so; `make reproduce` makes one.
+#
+# ## Exercises
+#
+# 1. Keep the image and change only the caption: name a different emotion ("an angry man ...").
+#    How much do the emotion probabilities move? What does that say about image vs text here?
+# 2. Upload an image with no glyph. What does the desire model predict, and is `none` the top class?
+# 3. Compare the attention overlay of a toy image with and without its glyph (paint over the corner
+#    with PIL's `ImageDraw`). Does the attention move to the corner?
