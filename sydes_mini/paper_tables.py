@@ -77,7 +77,7 @@ def _losses(pre: str, fine: str) -> tuple[str, ...]:
 
 # -- our runs: key -> what differs from the profile --------------------------------------
 SYDES_B = RunSpec(("train.finetune_losses=cls",), pretrain=False,
-                  note="SyDES-B (paper 4.1.4): no pretraining, fine-tuned with L_cls only (Table 4 row 1)")
+                  note="paper 4.1.4: no pretraining, fine-tuned with L_cls only")
 RUNS: dict[str, RunSpec] = {
     MAIN: RunSpec(note="the complete model: eq. 7 then eq. 8 with every loss"),
     "table3/sydes-b": SYDES_B,
@@ -103,7 +103,7 @@ RUNS: dict[str, RunSpec] = {
     "table10/itc": RunSpec(_losses("itc", "cls,itc")),
     "table10/rec-si-dc": RunSpec(_losses("rec,si,dc", "cls,itc")),
     # not a paper table: the complete model with the paper's equations instead of the authors' code (chapter 10)
-    VARIANT_PAPER: RunSpec(("variant=paper",), note="SPEC differences 2-8 as the paper writes them"),
+    VARIANT_PAPER: RunSpec(("variant=paper",), note="differences 3-8 of chapter 10 as the paper writes them"),
 }
 
 # -- the paper's tables (numbers as printed, %) -------------------------------------------
@@ -335,24 +335,40 @@ def check_registry() -> None:
 # -- the book's reproduce page --------------------------------------------------------------
 def commands_markdown(profile: str = "full") -> str:
     """Markdown: for each table, the commands (CLI and papermill) of every run it needs."""
-    parts = []
-    seen = set()
-    for number, t in TABLES.items():
-        parts.append(f"### Table {number}: {t.title}\n")
-        for run in runs_of(number):
-            rows = ", ".join(r.label for r in t.rows if r.run == run)
+    parts, seen = [], set()
+    sections = [(f"Table {n}: {t.title}", [(", ".join(r.label for r in t.rows if r.run == run), run)
+                                            for run in runs_of(n)]) for n, t in TABLES.items()]
+    extra = [run for run in RUNS if all(run not in runs_of(n) for n in TABLES)]
+    sections.append(("Not in the paper: the paper's equations instead of the code's (chapter 10)",
+                     [(run, run) for run in extra]))
+    for title, rows in sections:
+        parts.append(f"### {title}\n")
+        for label, run in rows:
             if run in seen:
-                parts.append(f"- {rows}: same run as above, `{run_dir(f'runs/{profile}', run)}`\n")
+                parts.append(f"- {label}: same run as above, `{run_dir(f'runs/{profile}', run)}`\n")
                 continue
             seen.add(run)
             note = f" ({RUNS[run].note})" if RUNS[run].note else ""
-            cli = reproduce_command(profile, run)
-            pm = "\n".join(papermill_commands(profile, run))
-            parts.append(f"- {rows}{note}:\n\n  ```bash\n  {cli}\n  ```\n\n  or with papermill:\n\n"
-                         f"  ```bash\n" + "\n".join("  " + x for x in pm.splitlines()) + "\n  ```\n")
+            pm = "\n".join("  " + x for x in papermill_commands(profile, run))
+            parts.append(f"- {label}{note}:\n\n  ```bash\n  {reproduce_command(profile, run)}\n  ```\n\n"
+                         f"  or with papermill:\n\n  ```bash\n{pm}\n  ```\n")
         parts.append("")
     parts.append(f"Then rebuild every table beside the paper's numbers:\n\n```bash\n{tables_command(profile)}\n```\n")
     return "\n".join(parts)
+
+
+BEGIN, END = "<!-- begin: python -m sydes_mini.paper_tables --update book/reproduce.md -->", "<!-- end -->"
+
+
+def update_markdown(path: str | Path, profile: str = "full") -> None:
+    """Replace the generated block of a markdown page (between ``BEGIN`` and ``END``) by :func:`commands_markdown`."""
+    path = Path(path)
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{path}: no generated block; add the two lines {BEGIN!r} and {END!r}")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{BEGIN}\n\n{commands_markdown(profile)}\n{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--commands", action="store_true", help="print one reproduce command per run")
     p.add_argument("--markdown", action="store_true", help="print the commands section of book/reproduce.md")
     p.add_argument("--runs-dir", help="print the tables from this folder's summary.json files")
+    p.add_argument("--update", metavar="PAGE.md", help="rewrite the generated commands block of a markdown page")
     a = p.parse_args(argv)
+    if a.update:
+        update_markdown(a.update, a.profile)
     if a.markdown:
         print(commands_markdown(a.profile), end="")
     if a.commands:

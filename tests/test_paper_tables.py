@@ -3,6 +3,7 @@ and results land in the right cells."""
 import json
 import math
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,17 @@ def test_cli_prints_one_command_per_run(capsys):
     assert pt.main(["--profile", "smoke", "--commands"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(pt.RUNS) and all(line.startswith("python -m sydes_mini reproduce") for line in lines)
+
+
+def test_the_books_reproduce_page_has_the_registrys_commands(tmp_path):
+    page = Path(__file__).parents[1] / "book" / "reproduce.md"
+    copy = tmp_path / "reproduce.md"
+    copy.write_text(page.read_text())
+    pt.update_markdown(copy)
+    assert copy.read_text() == page.read_text(), \
+        "book/reproduce.md is out of date: run python -m sydes_mini.paper_tables --update book/reproduce.md"
+    for run in pt.RUNS:
+        assert pt.reproduce_command("full", run) in page.read_text()
+    (tmp_path / "bad.md").write_text("no block")
+    with pytest.raises(ValueError, match="no generated block"):
+        pt.update_markdown(tmp_path / "bad.md")
