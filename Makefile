@@ -10,8 +10,14 @@ PY     := $(VENV)/bin/python
 TORCH_PIN   ?= torch==2.14.1 torchvision==0.29.1
 TORCH_RANGE ?= torch>=2.1 torchvision>=0.16
 export TQDM_DISABLE ?= 1
+# Notebook kernels are started as `python`: make it the venv's.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv test book reproduce screenshots clean
+CHAPTERS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+BOOK_FLAGS ?= -W -n --keep-going
+CHROMIUM ?= chromium
+
+.PHONY: venv test notebooks book reproduce screenshots clean
 
 venv: $(VENV)/.installed
 
@@ -24,6 +30,34 @@ $(VENV)/.installed: pyproject.toml
 
 test: venv
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Re-run every chapter with the smoke profile on CPU and store its outputs (the ones nbval
+# compares and the book shows). Edit a chapter's .py twin; this syncs the pair first.
+notebooks: venv
+	@for nb in $(CHAPTERS); do \
+	  echo "== $$nb"; \
+	  start=$$(date +%s); \
+	  $(VENV)/bin/jupytext -q --sync $$nb || exit 1; \
+	  CUDA_VISIBLE_DEVICES= $(VENV)/bin/jupyter execute --inplace $$nb || { echo "FAILED: $$nb"; exit 1; }; \
+	  echo "   $$(( $$(date +%s) - start )) s"; \
+	done
+
+# From a fresh clone: install, run the smoke pipeline (checkpoints the chapters load),
+# build the HTML (the build executes every chapter; an error fails it) and say where it is.
+book: venv
+	$(PY) -m sydes_mini reproduce --profile smoke --out runs/smoke
+	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+	@echo "Open $(abspath _build/html/index.html)"
+
+# One PNG per built page (headless Debian chromium: apt-get install -y chromium).
+screenshots:
+	@test -f _build/html/index.html || { echo "build the book first: make book"; exit 1; }
+	mkdir -p screenshots
+	@for page in _build/html/book/*.html _build/html/notebooks/*.html; do \
+	  name=$$(basename $$page .html); \
+	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,5000 \
+	    --screenshot=screenshots/$$name.png file://$(abspath .)/$$page 2>/dev/null && echo "screenshots/$$name.png"; \
+	done
 
 clean:
 	rm -rf _build runs

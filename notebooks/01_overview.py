@@ -1,0 +1,208 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Overview and set-up
+#
+# > "we propose SyDES, a *Symmetrical Bidirectional Multimodal Learning Framework for Desire,
+# > Emotion, and Sentiment recognition*. The framework emphasizes deep utilization of non-verbal
+# > visual cues while ensuring that verbal cues remain effectively exploited."
+# > — {cite:t}`chen2026sydes`, Section 1
+#
+# A post on social media is an image and a caption. SyDES reads both and predicts three
+# labels of the MSED dataset {cite:p}`jia2022msed`: the **desire** behind the post, its
+# **emotion** and its **sentiment**. This chapter names the parts of the model, shows the
+# three label sets, and sets up the machine you read the book on.
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+# %% tags=["parameters"]
+profile = "smoke"   # "full" = the paper's sizes (ViT-B/16 encoders, 12-layer CoCa-size text decoder)
+device = "auto"     # "auto" = cuda when available, else cpu
+seed = 0
+
+# %%
+import inspect
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+import torch
+
+from sydes_mini.commands.describe import describe
+from sydes_mini.config import get_config
+from sydes_mini.data import tokenize
+from sydes_mini.labels import LABELS, TASKS
+from sydes_mini.model import SyDES, build_model
+from sydes_mini.plots.book import glue
+
+torch.manual_seed(seed)
+DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+print("profile:", profile, "| device:", DEVICE.type)
+
+# %% [markdown]
+# ## The three tasks
+#
+# Each post carries one label per task. The label names and their order (the class index
+# the model predicts) come from `sydes_mini.labels`:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for task in TASKS:
+    print(f"{task:9s} K={len(LABELS[task])}: {', '.join(LABELS[task])}")
+
+# %% [markdown]
+# Desire has {glue:text}`k_desire` classes, emotion {glue:text}`k_emotion` and sentiment
+# {glue:text}`k_sentiment`. Desire `none` covers about half of MSED, which is why the paper
+# reports *macro* scores (chapter 2). One pretrained model serves all three tasks; only the
+# classification head differs.
+
+# %%
+for task in TASKS:
+    glue(f"k_{task}", len(LABELS[task]), display=False)
+
+# %% [markdown]
+# ## The model in one line
+#
+# The five views of the image (eq. 1) are encoded by one shared image encoder; the caption by
+# a text encoder. The *image-guided text decoder* lets every caption token attend to the patch
+# tokens of all five views, and a small MLP turns the result into class scores
+# (Section 3.2.4):
+#
+# $$
+# \hat y_i = \mathrm{MLP}\big(\mathrm{TextDec}(W_i^{1:S},\, V_i^{all})\big),\qquad
+# V_i^{all} = [\Pi_{v\to t}(V_i^{(g)}), \Pi_{v\to t}(V_{i,1}^{(l)}), \dots, \Pi_{v\to t}(V_{i,4}^{(l)})]
+# $$
+#
+# During pretraining a second decoder, the *text-guided image decoder*, reconstructs masked
+# patches of the four crops (chapter 5). The forward pass of `SyDES` reads as these named steps:
+
+# %%
+print(inspect.getsource(SyDES.forward))
+
+# %% [markdown]
+# ## A check on a tiny batch
+#
+# Two random "images" (as five views each) and two captions go through the smoke model. The
+# shapes are the contract every later chapter relies on (letters: B batch, P patches,
+# L text length, K classes, E latent width).
+
+# %%
+cfg = get_config(profile, [] if profile == "smoke" else ["model.clip_pretrained=none",
+                                                         "model.text_decoder_pretrained=none"])
+model = build_model(cfg, task="desire").to(DEVICE).eval()
+g = torch.Generator().manual_seed(seed)
+global_view = torch.randn(2, 3, 224, 224, generator=g)           # [B, 3, 224, 224]
+crops = torch.randn(2, 4, 3, 224, 224, generator=g)              # [B, 4, 3, 224, 224]
+text = tokenize(["a child in a garden, feeling happy.", "two friends at a station."])  # [B, 77]
+with torch.no_grad():
+    out = model(global_view.to(DEVICE), crops.to(DEVICE), text.to(DEVICE), need_attn=True)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name in ("v", "w", "pixels", "z", "p_agg", "alpha", "logits", "attention"):
+    print(f"{name:9s} {list(getattr(out, name).shape)}")
+
+# %% [markdown]
+# `logits` has one score per desire class; `attention` holds, for each of the 77 text
+# positions, a weight on each of the 5 × 196 image patches (chapter 6).
+#
+# ## How big is it?
+#
+# `describe` builds a profile with random weights and counts the parameters of each part.
+# The smoke model is tiny so that a laptop CPU can train it in minutes; the full model has the
+# paper's sizes (about {glue:text}`full_millions` million parameters).
+
+# %%
+sizes = pd.DataFrame([
+    {"profile": p, "component": name, "parameters": m["params"]}
+    for p in ("smoke", "full") for name, m in describe(p, "pretrain")["modules"].items()
+    if m["params"] > 1])
+glue("full_millions", f"{sizes[sizes.profile == 'full'].parameters.sum() / 1e6:.0f}", display=False)
+sizes.pivot(index="component", columns="profile", values="parameters").loc[sizes.component.unique()]
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.2))
+sns.barplot(sizes, x="component", y="parameters", hue="profile", ax=ax)
+ax.set_yscale("log")
+ax.set_xlabel("")
+ax.tick_params(axis="x", labelsize=8)
+fig.tight_layout()
+glue("fig_sizes", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_sizes
+# :name: fig-sizes
+#
+# Parameters per component (log scale), smoke profile vs the paper's sizes. The text decoder
+# dominates the full model; it is initialised from CoCa {cite:p}`yu2022coca` in the authors' code.
+# ```
+#
+# ## The hardware ladder
+#
+# | you have | what to run | what you get |
+# |---|---|---|
+# | a GPU (≥ 24 GB) | `make reproduce PROFILE=full` (needs internet once for CLIP/CoCa weights and MSED) | the paper's tables, beside the paper's numbers |
+# | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | any chapter at the paper's sizes |
+# | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
+#
+# Measured wall times for these rungs are recorded in `book/hardware.json`:
+
+# %%
+ladder_file = Path("../book/hardware.json")
+ladder = json.loads(ladder_file.read_text()) if ladder_file.is_file() else {}
+pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for k, v in entry.items()}}
+              for rung, entry in ladder.items()]).set_index("rung") if ladder else "see the book's chapter 1"
+
+# %% [markdown]
+# ## Opening a chapter on Colab
+#
+# 1. Click the rocket icon at the top of a page and choose **Colab**.
+# 2. Run the first cell: it installs `sydes_mini` from the repository (about a minute). Colab's
+#    own PyTorch is left alone.
+# 3. To keep data and checkpoints between sessions, set `USE_DRIVE = True` in that cell.
+# 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model,
+#    or leave `"smoke"` to follow along on Colab's CPU.
+#
+# ## Summary
+#
+# * SyDES predicts desire, emotion and sentiment from an image and its caption.
+# * The image is seen as five 224 × 224 views; one encoder serves all views, one text encoder the caption.
+# * Two decoders work in opposite directions: text guides image reconstruction (pretraining),
+#   images guide the text representation (classification).
+# * The smoke and full profiles run the same code; only the configuration differs.
+#
+# ## Exercises
+#
+# 1. Build the model for `task="sentiment"`. Which output changes shape, and why only that one?
+# 2. In the tiny batch, change the second caption. Which outputs change, and which do not?
+#    (Hint: `v` depends only on the global view.)
+# 3. From the table of sizes, what fraction of the full model is trained in pretraining?
+#    Check with `describe("full", "pretrain")["trainable_params"]`.

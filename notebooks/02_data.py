@@ -1,0 +1,211 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. The data: MSED and the toy world
+#
+# > "MSED comprises 9,190 English image-text pairs collected from social media (e.g., Twitter,
+# > Getty Images, Flickr)." — {cite:t}`chen2026sydes`, Section 4.1.1
+#
+# MSED {cite:p}`jia2022msed` is for research use only and may not be redistributed, so this
+# book never shows it: `python -m sydes_mini data download` fetches it onto *your* machine after
+# showing its license. Every picture here comes from the **toy world**, a generated dataset in
+# exactly MSED's format that a CPU can learn in minutes.
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+
+# %% tags=["parameters"]
+profile = "smoke"
+data_root = ""      # "" = generate a small toy world here; or an MSED-format folder, e.g. "../data/MSED"
+n_train = 300       # toy world size (ignored when data_root is given)
+seed = 0
+
+# %%
+import inspect
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from PIL import Image, ImageDraw
+
+from sydes_mini.data import read_split
+from sydes_mini.images import load_image
+from sydes_mini.labels import LABELS, TASKS
+from sydes_mini.plots.book import glue
+from sydes_mini.toy import ToyWorldConfig, draw_glyph, sample_labels, sample_scene, synth
+
+# %% [markdown]
+# ## The format
+#
+# An MSED-format folder has one sub-folder per split. Row *k* of the CSV (header excluded)
+# belongs to the image `images/k.jpg`:
+#
+# ```text
+# <root>/train/train.csv       Title, Caption, Sentiment, Emotion, Desire, Inference Sequence
+# <root>/train/images/1.jpg    the image of row 1
+# <root>/dev/...  <root>/test/...
+# ```
+#
+# `sydes_mini.toy.synth` writes such a folder; `sydes_mini.data.read_split` reads one and
+# stops at the first bad row with the file, the row and the fix.
+
+# %%
+root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=n_train,
+                                              n_dev=n_train // 5, n_test=n_train // 5, seed=seed)
+print(inspect.getsource(read_split))
+records = read_split(root, "train")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+csv = pd.read_csv(root / "train" / "train.csv")
+print("columns:", list(csv.columns))
+print("rows:", len(csv), "| images:", len(list((root / "train" / "images").glob("*.jpg"))))
+
+# %%
+csv.head(4)
+
+# %% [markdown]
+# ## Label statistics
+#
+# Labels are imbalanced on purpose, like MSED's: in this toy world desire `none` is
+# {glue:text}`none_share` of the training rows. A classifier that always answers `none` would
+# look good on accuracy, so the paper reports macro scores (Section 4.1.2), the mean over the
+# $K$ classes of each class's F1:
+#
+# $$
+# \mathrm{F1}_{macro} = \frac{1}{K}\sum_{k=1}^{K} \frac{2\,P_k R_k}{P_k + R_k}
+# $$
+#
+# where $P_k$ and $R_k$ are the precision and recall of class $k$.
+
+# %%
+labels = pd.DataFrame([r.raw_labels for r in records])
+glue("none_share", f"{(labels.desire == 'none').mean():.0%}", display=False)
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={"width_ratios": [7, 6, 3]})
+for ax, task in zip(axes, TASKS):
+    sns.countplot(labels, x=task, order=LABELS[task], ax=ax, color="tab:blue")
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.set_title(task)
+    ax.set_xlabel("")
+fig.tight_layout()
+glue("fig_counts", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_counts
+# :name: fig-counts
+#
+# Label counts in the toy world's training split. Desire `none` is about half of the rows,
+# as in MSED; disgust is the rarest emotion.
+# ```
+#
+# The three labels are not independent. In the toy world sentiment follows emotion exactly
+# and desire depends on emotion; the cross-table shows which combinations occur:
+
+# %%
+table = pd.crosstab(labels.emotion, labels.desire).reindex(index=list(LABELS["emotion"]),
+                                                           columns=list(LABELS["desire"]), fill_value=0)
+fig, ax = plt.subplots(figsize=(7, 3.4))
+sns.heatmap(table, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax)
+ax.tick_params(axis="x", rotation=30, labelsize=8)
+fig.tight_layout()
+glue("fig_cross", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_cross
+# :name: fig-cross
+#
+# Emotion × desire counts (toy world, training split).
+# ```
+#
+# ## Why the cues are where they are
+#
+# The toy world is built so that each part of SyDES has something to find:
+#
+# * the **background colour** is the emotion's colour (most of the time): a *global* cue that
+#   any view of the image shows;
+# * a small **glyph** in a random corner names the desire: a *local* cue,
+#   {glue:text}`glyph_px` pixels on a {glue:text}`image_size` image. The authors' global view
+#   (shortest side to 224, centre crop) cuts the corners away, and even the paper's
+#   down-sampled view shrinks the glyph to about 10 pixels, but in a 224 × 224 crop of the
+#   448 × 448 image it is about 20 pixels and clear. That is exactly the case eq. 1's crops
+#   were designed for (chapter 3);
+# * the **caption** names the labels only some of the time, so text alone is not enough.
+#
+# The two functions that decide this:
+
+# %%
+print(inspect.getsource(sample_labels))
+print(inspect.getsource(sample_scene))
+
+# %%
+cfg = ToyWorldConfig()
+glue("glyph_px", cfg.glyph_size, display=False)
+glue("image_size", f"{cfg.size[0]} × {cfg.size[1]}", display=False)
+fig, axes = plt.subplots(2, 4, figsize=(12, 4.6))
+for ax, r in zip(axes[0], records[:4]):
+    ax.imshow(load_image(r.image_path))
+    ax.set_title(f"{r.raw_labels['emotion']} / {r.raw_labels['desire']}", fontsize=9)
+    ax.axis("off")
+glyphs = [d for d in LABELS["desire"] if d != "none"]
+for ax, desire in zip(axes[1], glyphs[:4]):
+    tile = Image.new("RGB", (cfg.glyph_size, cfg.glyph_size))
+    draw_glyph(ImageDraw.Draw(tile), desire, (0, 0, cfg.glyph_size - 1, cfg.glyph_size - 1))
+    ax.imshow(tile)
+    ax.set_title(f"glyph: {desire}", fontsize=9)
+    ax.axis("off")
+fig.tight_layout()
+glue("fig_examples", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_examples
+# :name: fig-examples
+#
+# Top: four toy-world images with their emotion / desire labels. Bottom: four of the six desire
+# glyphs at their real size ({glue:text}`glyph_px` px), enlarged.
+# ```
+#
+# ## Summary
+#
+# * MSED rows are (title, caption, sentiment, emotion, desire); row *k* names `images/k.jpg`.
+# * Labels are imbalanced, so macro precision, recall and F1 are the scores to report.
+# * The toy world hides the emotion in a global cue and the desire in a small corner cue, so
+#   that the crops of eq. 1 have a measurable job.
+#
+# ## Exercises
+#
+# 1. Generate a toy world with `p_local_cue=0` and redraw the desire counts. Which part of the
+#    model should now be useless for desire, and what do you predict for its F1?
+# 2. Compute the accuracy and the macro F1 of "always predict `none`" on the toy training split
+#    (`sklearn.metrics.f1_score(..., average="macro")`).
+# 3. Break a copy of the CSV (a misspelt label, a missing image) and read it with `read_split`.
+#    What does the error tell you?

@@ -1,0 +1,175 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Mixed-scale views (eq. 1)
+#
+# > "Given a high-resolution image $I_i$ (e.g., 448×448) from batch size N, we generate one
+# > down-sampled low-resolution image and partition the original image into four
+# > non-overlapping high-resolution sub-images." — {cite:t}`chen2026sydes`, Section 3.1
+#
+# One image becomes five 224 × 224 images: a **global view** for the whole scene and four
+# **crops** for the details. A 224-pixel CLIP encoder {cite:p}`radford2021clip` can then look at
+# a 448-pixel image without ever processing 448 × 448 at once.
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+
+# %% tags=["parameters"]
+profile = "smoke"
+data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder, e.g. "../data/MSED"
+seed = 0
+
+# %%
+import inspect
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from sydes_mini.data import read_split
+from sydes_mini.images import load_image
+from sydes_mini.plots.book import glue
+from sydes_mini.plots.model import stitch_crops, views_grid
+from sydes_mini.toy import ToyWorldConfig, glyph_box, synth
+from sydes_mini.views import VARIANTS, mixed_scale_views, split_crops, view_448
+
+root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
+                                              n_test=1, seed=seed)
+example = next(r for r in read_split(root, "train") if r.raw_labels["desire"] != "none")
+image = load_image(example.image_path)
+
+# %% [markdown]
+# ## The equation
+#
+# $$
+# \begin{aligned}
+# I_i^{(g)} &= \mathrm{DownSample}(I_i), & I_i^{(g)} &\in \mathbb{R}^{224 \times 224 \times 3} \\
+# I_{i,n}^{(l)} &= \mathrm{Crop}_n(I_i), & I_{i,n}^{(l)} &\in \mathbb{R}^{224 \times 224 \times 3},\quad n = 1,2,3,4
+# \end{aligned}
+# \tag{1}
+# $$
+#
+# The crops come in the order top-left, top-right, bottom-left, bottom-right.
+#
+# ## The code
+#
+# `mixed_scale_views` has two variants. `"paper"` follows eq. 1: squash the image to 448 × 448,
+# down-sample it for the global view, cut it into four. `"code"` follows the authors' code:
+# the 448 image is the image padded to a square with CLIP's mean colour, and the global view is
+# a separate CLIP preprocessing of the original (shortest side to 224, centre crop).
+
+# %%
+print(inspect.getsource(mixed_scale_views))
+print(inspect.getsource(view_448))
+print(inspect.getsource(split_crops))
+
+# %% [markdown]
+# ## Checks
+#
+# Both variants give five 224 × 224 views, and the four crops re-tile the 448 image exactly
+# (`stitch_crops` undoes `split_crops`). In the `"code"` variant the padding is CLIP's mean
+# colour, which normalises to (almost) zero:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+views = {variant: mixed_scale_views(image, variant) for variant in VARIANTS}
+for variant, (global_view, crops) in views.items():
+    exact = torch.equal(stitch_crops(crops), view_448(image, variant))
+    print(f"{variant:5s} global {list(global_view.shape)} crops {list(crops.shape)} re-tile exactly: {exact}")
+print(f"padding row of the top-left crop, max |x| = {views['code'][1][0, :, 0, :].abs().max():.2f}")
+
+# %% [markdown]
+# ## The five views of one image
+
+# %%
+fig = views_grid(image, views)
+glue("fig_views", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_views
+# :name: fig-views
+#
+# The five views of a toy-world image ({glue:text}`example_labels`), authors' code (top) and
+# paper (bottom). The `code` global view crops the left and right edges away; the `paper`
+# variant squashes the 3:2 image to a square.
+# ```
+#
+# ## How large is the corner cue in each view?
+#
+# The toy world's desire glyph sits in a corner (chapter 2). Following the geometry of each
+# view, its size in pixels is:
+
+# %%
+cfg, (w, h) = ToyWorldConfig(), image.size
+s = cfg.glyph_size
+cut = (w - h) / 2                     # code global view: centre crop removes this much on each side
+corners_visible = [cut <= glyph_box(c, cfg)[0] and glyph_box(c, cfg)[2] <= w - cut for c in range(4)]
+sizes = pd.DataFrame({
+    "view": ["code: crop", "code: global", "paper: crop", "paper: global"],
+    "glyph width (px)": [s * 448 / max(w, h), s * 224 / h if any(corners_visible) else 0,
+                         s * 448 / w, s * 224 / w],
+    "glyph height (px)": [s * 448 / max(w, h), s * 224 / h if any(corners_visible) else 0,
+                          s * 448 / h, s * 224 / h]}).round(1)
+glue("example_labels", f"emotion {example.raw_labels['emotion']}, desire {example.raw_labels['desire']}",
+     display=False)
+glue("crop_px", f"{s * 448 / max(w, h):.0f}", display=False)
+sizes
+
+# %% [markdown]
+# In the authors' global view the corners are cut off entirely (size 0), so only the crops can
+# see the desire glyph; in the crops it is about {glue:text}`crop_px` pixels wide, a little more
+# than one 16-pixel patch.
+#
+# ## Paper vs code
+#
+# | | paper (`variant="paper"`) | authors' code (`variant="code"`) |
+# |---|---|---|
+# | 448 image | resize (squash) to 448 × 448 | pad to a square with CLIP's mean colour, bicubic resize |
+# | global view | bilinear down-sample of the 448 image | CLIP preprocessing of the original: shortest side 224, centre crop |
+# | what the global view misses | nothing (but it is squashed) | the borders of the long side |
+#
+# The switch is `Config.variant` (`--set variant=paper`); chapter 10 measures its effect.
+#
+# ## Summary
+#
+# * Eq. 1 turns one image into a global 224 view and four 224 crops of a 448 image.
+# * The crops re-tile the 448 image exactly, in the order TL, TR, BL, BR.
+# * The authors' global view is a centre crop, so details near the image border reach the
+#   model only through the crops.
+#
+# ## Exercises
+#
+# 1. Load a tall image (height > width) and draw its views. Which parts does the `code` global
+#    view lose now?
+# 2. What would a 3 × 3 grid of crops cost? Count the encoder tokens per image for 1 + 4 and
+#    for 1 + 9 views (196 patches each).
+# 3. Why does `stitch_crops(crops)` equal `view_448(image)` bit for bit, while resizing the
+#    crops back would not?

@@ -1,0 +1,179 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Encoders and masking
+#
+# > "For high-resolution sub-images $I_{i,n}^{(l)}$, we apply a binary mask vector
+# > $m_{i,n} \in \{0, 1\}^P$ with $m_{i,n}[p] = 1$ indicating that patch p is masked."
+# > — {cite:t}`chen2026sydes`, Section 3.2.1
+#
+# One vision transformer {cite:p}`dosovitskiy2020vit`, CLIP's {cite:p}`radford2021clip`, encodes
+# all five views. The global view goes in whole; each crop is MAE-masked {cite:p}`he2022mae`
+# first, so the encoder only sees a quarter of its patches during pretraining. The caption goes
+# through CLIP's causal text transformer.
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+
+# %% tags=["parameters"]
+profile = "smoke"   # "full": ViT-B/16 widths (random weights here, so it runs offline)
+data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder
+device = "auto"
+seed = 0
+
+# %%
+import inspect
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from sydes_mini.config import get_config
+from sydes_mini.data import read_split, tokenize
+from sydes_mini.images import load_image
+from sydes_mini.model import build_model
+from sydes_mini.model.image_encoder import ImageEncoder, random_masking
+from sydes_mini.model.text_encoder import TextEncoder
+from sydes_mini.plots.book import glue
+from sydes_mini.plots.model import masking_overlay
+from sydes_mini.toy import synth
+from sydes_mini.views import mixed_scale_views
+
+torch.manual_seed(seed)
+DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+cfg = get_config(profile, [] if profile == "smoke" else ["model.clip_pretrained=none",
+                                                         "model.text_decoder_pretrained=none"])
+model = build_model(cfg).to(DEVICE).eval()
+root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
+                                              n_test=1, seed=seed)
+example = next(r for r in read_split(root, "train") if r.raw_labels["desire"] != "none")
+global_view, crops = mixed_scale_views(load_image(example.image_path), cfg.variant)
+
+# %% [markdown]
+# ## Patches and the mask
+#
+# Each 224 × 224 view is cut into $P = (224/16)^2 = 196$ patches of 16 × 16 pixels, embedded
+# as tokens with a CLS token in front:
+#
+# $$
+# P^{(l)}_{emb,i,n} = [v^{cls}_{i,n}, v^1_{i,n}, \dots, v^P_{i,n}] \in \mathbb{R}^{(P+1)\times C_1},
+# \qquad
+# \bar P^{(l)}_{emb,i,n} = \mathrm{Select}\big(P^{(l)}_{emb,i,n}, M_{i,n}\big) \in \mathbb{R}^{(rP+1)\times C_1}
+# $$
+#
+# where $M_{i,n} = \{p \mid m_{i,n}[p] = 0\}$ are the visible patches and $r = 1 - m$ the keep
+# ratio. With $m = 0.75$ the encoder sees $rP = 49$ of the 196 patches of each crop. Masking is
+# a random permutation per crop; `ids_restore` puts the patches back in order later (chapter 5):
+
+# %%
+print(inspect.getsource(random_masking))
+print(inspect.getsource(ImageEncoder.forward))
+
+# %% [markdown]
+# ## Check: what comes out of the encoder
+
+# %%
+encoder = model.image_encoder
+g = torch.Generator().manual_seed(seed)
+with torch.no_grad():
+    patches = encoder.embed(crops.to(DEVICE))                                        # [4, P, C1]
+    tokens, latent, mask, ids_restore = encoder(crops.to(DEVICE), cfg.model.mask_ratio, g)
+    full_tokens, *_ = encoder(crops.to(DEVICE), 0.0)                                 # fine-tuning: m = 0
+P = encoder.num_patches
+glue("n_patches", P, display=False)
+glue("n_visible", int((mask[0] == 0).sum()), display=False)
+glue("mask_ratio", cfg.model.mask_ratio, display=False)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("patch side:", encoder.patch_size, "| P =", P)
+print("patch tokens     ", list(patches.shape), "  (crops, P, C1)")
+print("masked (m=0.75)  ", list(tokens.shape), "   (crops, 1 + rP, C1)")
+print("unmasked (m=0)   ", list(full_tokens.shape))
+print("visible per crop:", (mask == 0).sum(-1).tolist(), "| masked per crop:", mask.sum(-1).int().tolist())
+print("ids_restore is a permutation:",
+      torch.equal(ids_restore.sort(-1).values.cpu(), torch.arange(P).expand(4, -1)))
+
+# %% [markdown]
+# The encoder sees {glue:text}`n_visible` of {glue:text}`n_patches` patches per crop at mask
+# ratio {glue:text}`mask_ratio`: a quarter of the compute per crop, and a hard puzzle for the
+# decoder that must fill in the rest.
+
+# %%
+fig = masking_overlay(crops, mask.cpu(), encoder.patch_size)
+glue("fig_mask", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_mask
+# :name: fig-mask
+#
+# MAE masking on the four crops of one toy-world image (mask ratio {glue:text}`mask_ratio`):
+# grey patches are masked and never enter the encoder. Small corner cues are easily hidden,
+# which is what the text-guided decoder (chapter 5) must learn to recover.
+# ```
+#
+# ## The text encoder
+#
+# > "Texts are tokenized into an embedding sequence of length $S + 1$ ... and attain encoded
+# > features $W_i = [w_i^1, \dots, w_i^S, w_i^{cls}]$." — {cite:t}`chen2026sydes`, Section 3.2.2
+#
+# CLIP's text transformer is causal, so only the last real token has seen the whole caption:
+# its output is $w^{cls}$. In CLIP's vocabulary the end-of-text token has the largest id, so
+# `argmax` over the ids finds it.
+
+# %%
+print(inspect.getsource(TextEncoder.forward))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+text = tokenize([example.caption])                                   # [1, 77]
+with torch.no_grad():
+    text_tokens, w_cls, w = model.text_encoder(text.to(DEVICE))
+eot = int(text.argmax(-1))
+print("ids", list(text.shape), "| tokens", list(text_tokens.shape), "| w_cls", list(w_cls.shape),
+      "| latent w", list(w.shape))
+print("end-of-text position:", eot, "| w_cls is that token's output:", torch.equal(w_cls[0], text_tokens[0, eot]))
+
+# %% [markdown]
+# ## Summary
+#
+# * A 224 view is P = 196 tokens of width $C_1$, plus a CLS token.
+# * In pretraining each crop keeps a random $rP = 49$ patches; `mask` (1 = masked) and
+#   `ids_restore` remember which.
+# * The text's CLS feature is the output at the end-of-text token; the latents `v` and `w`
+#   are the CLS features projected to the shared width E.
+#
+# ## Exercises
+#
+# 1. Run the encoder with `mask_ratio=0.9`. How many patches stay visible, and how does the
+#    encoder's cost scale with it (Table 6 of the paper sweeps this ratio)?
+# 2. Show that `random_masking` keeps the *same* patches for the same generator seed and
+#    different ones for another seed.
+# 3. Why is the text CLS the *last* token's output and not the first one's, as for images?

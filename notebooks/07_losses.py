@@ -1,0 +1,283 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7. The five losses (eqs. 2–6)
+#
+# > "we design a set of loss functions ... to allow reconstructed image to maintain modal
+# > alignment of fine-grained local visual features and global visual representations"
+# > — {cite:t}`chen2026sydes`, Section 1
+#
+# Pretraining combines four losses (eq. 7), fine-tuning two (eq. 8). Each is a pure function in
+# `sydes_mini.losses`. For each one: the equation, the code, a value you can check by hand,
+# and where the authors' code differs from the paper (`variant="code"` vs `variant="paper"`).
+
+# %%
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+
+# %% tags=["parameters"]
+profile = "smoke"   # the losses do not depend on the profile; kept for a uniform first cells
+seed = 0
+
+# %%
+import inspect
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from sydes_mini.config import get_config
+from sydes_mini.losses import (classification_loss, contrastive_loss, distribution_consistency_loss,
+                               reconstruction_loss, similarity_loss)
+from sydes_mini.plots.book import glue
+from sydes_mini.plots.model import loss_curves
+
+torch.manual_seed(seed)
+cfg = get_config(profile)
+B, E = 8, 16
+
+# %% [markdown]
+# ## L_rec, eq. 2: reconstruct the masked patches
+#
+# $$
+# \mathcal{L}_{rec} = \frac{1}{N}\sum_{i=1}^{N}\Big(\frac{1}{\sum_n |\bar M_{i,n}|}
+# \sum_n \sum_{p\in \bar M_{i,n}} \big\|X^p_{i,n} - \tilde X^p_{i,n}\big\|_2\Big) \tag{2}
+# $$
+#
+# Only masked patches count. The paper takes the L2 norm of each patch's error; the authors'
+# code takes the mean squared error per pixel. **Hand check:** a prediction that is off by
+# exactly 1 in every pixel gives 1 (code) and $\sqrt{D} = \sqrt{16\cdot16\cdot3} \approx 27.71$ (paper).
+
+# %%
+print(inspect.getsource(reconstruction_loss))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+target = torch.randn(2, 196, 768)
+mask = (torch.rand(2, 196) < 0.75).float()
+pred = torch.where(mask.bool().unsqueeze(-1), target + 1, target + 100)  # visible patches: way off, but ignored
+for variant in ("code", "paper"):
+    print(f"L_rec {variant:5s} = {reconstruction_loss(pred, target, mask, variant).item():.2f}")
+print(f"sqrt(768) = {math.sqrt(768):.2f}")
+
+# %% [markdown]
+# ## L_itc, eq. 3: match images to their captions
+#
+# $$
+# \mathcal{L}_{itc} = \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle v_i, w_i\rangle/\tau)}
+# {\sum_{j}\exp(\langle v_i, w_j\rangle/\tau)}
+# + \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle w_i, v_i\rangle/\tau)}
+# {\sum_{j}\exp(\langle w_i, v_j\rangle/\tau)} \tag{3}
+# $$
+#
+# a symmetric cross-entropy (as in CLIP {cite:p}`radford2021clip`) over the $B \times B$
+# similarities of normalised latents. In the code the scale $1/\tau$ is $\exp(t)$ with a learnable
+# $t$ that starts at 1, so $1/\tau$ starts at $e \approx 2.72$.
+
+# %%
+print(inspect.getsource(contrastive_loss))
+
+# %% [markdown]
+# **Hand checks.** If all $B$ images and texts are the *same* vector, every logit is equal and
+# each row is a uniform guess among $B$: $\mathcal{L}_{itc} = \log B$. If the pairs are orthonormal
+# ($v_i = w_i = e_i$), the correct logit is $s = 1/\tau$ and the $B-1$ others are 0:
+# $\mathcal{L}_{itc} = \log\big(1 + (B-1)e^{-s}\big)$.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+same = torch.ones(B, E)
+print(f"identical pairs: L_itc = {contrastive_loss(same, same, 2.0).item():.4f}, log B = {math.log(B):.4f}")
+eye = torch.eye(B, E)
+for s in (1.0, 10.0):
+    print(f"orthonormal pairs, s = {s:4.1f}: L_itc = {contrastive_loss(eye, eye, s).item():.4f}, "
+          f"formula = {math.log(1 + (B - 1) * math.exp(-s)):.4f}")
+
+# %% [markdown]
+# How does $\mathcal{L}_{itc}$ behave with the temperature? For perfectly matched pairs it falls
+# to 0 as $\tau \to 0$; for random (unmatched) latents it stays near $\log B$ at high temperature
+# and grows as $\tau$ shrinks, because the model becomes confidently wrong.
+
+# %%
+taus = np.logspace(-1.5, 0.5, 21)
+random_v, random_w = torch.randn(B, E), torch.randn(B, E)
+near = F.normalize(eye + 0.3 * torch.randn(B, E), dim=-1)
+fig = loss_curves(taus, {
+    "orthonormal pairs": [contrastive_loss(eye, eye, 1 / t).item() for t in taus],
+    "noisy matched pairs": [contrastive_loss(near, eye, 1 / t).item() for t in taus],
+    "random pairs": [contrastive_loss(random_v, random_w, 1 / t).item() for t in taus]},
+    xlabel=r"temperature $\tau$", ylabel=r"$\mathcal{L}_{itc}$", logx=True,
+    reference={f"log B = {math.log(B):.2f}": math.log(B)})
+for tau, label in ((math.exp(-cfg.model.itc_t_init), "code's start 1/e"), (0.07, "CLIP's 0.07")):
+    fig.axes[0].axvline(tau, color="black", lw=0.8, ls=":")
+    fig.axes[0].annotate(label, (tau, fig.axes[0].get_ylim()[1]), xytext=(3, -12),
+                         textcoords="offset points", fontsize=8)
+glue("fig_itc", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_itc
+# :name: fig-itc
+#
+# $\mathcal{L}_{itc}$ against the temperature $\tau$ for B = 8 pairs: perfectly matched
+# (orthonormal), matched with noise, and random. Dotted lines: the code's starting
+# temperature $1/e$ and CLIP's 0.07.
+# ```
+#
+# ## L_si, eq. 4: the crops should agree with the whole image
+#
+# The aggregator (Section 3.3.3) weighs the four crop summaries, $e_{i,n} = u^\top\tanh(W_z
+# z_{i,n} + b)$, $\alpha_{i,n} = \mathrm{softmax}_n(e_{i,n})$,
+# $P_{agg,i} = \mathrm{MLP}(\sum_n \alpha_{i,n} z_{i,n})$, and then
+#
+# $$
+# \mathcal{L}_{si} = \frac{1}{N}\sum_{i=1}^{N}\big\|v^{cls}_i - P_{agg,i}\big\|_2^2 \tag{4}
+# $$
+#
+# on normalised vectors. The code averages over all $B \times E$ elements instead of summing
+# over $E$, so it is the paper's value divided by $E$.
+# **Hand check:** opposite unit vectors are at squared distance $\|2u\|^2 = 4$: paper 4, code $4/E$.
+
+# %%
+print(inspect.getsource(similarity_loss))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+v = torch.randn(B, E)
+for variant in ("code", "paper"):
+    print(f"L_si {variant:5s}: identical = {similarity_loss(v, v, variant).item():.4f}, "
+          f"opposite = {similarity_loss(v, -v, variant).item():.4f}")
+print(f"4 / E = {4 / E:.4f}")
+
+# %% [markdown]
+# ## L_dc, eq. 5: the crops and the whole image should rank the captions alike
+#
+# $$
+# \mathcal{L}_{dc} = \frac{1}{N}\sum_{i=1}^{N}\Big[\mathrm{KL}\big(S_{t2l}\,\|\,S_{t2g}\big)
+# + \lambda\, H(S_{t2l})\Big] \tag{5}
+# $$
+#
+# with $S_{t2l}$ the softmax similarity of the texts to the aggregated crops $P_{agg}$ and
+# $S_{t2g}$ to the global image $v^{cls}$. The authors' code differs in three ways: it puts the
+# rows on images (not texts), swaps the KL's arguments ($\mathrm{KL}(S_{g}\|S_{l})$), and its
+# entropy is the mean over all $B\times B$ entries of $-p\log p$ with $p$ a softmax over the
+# batch dimension. The logit scale is a learnable number starting at $1/0.07$, used as is.
+#
+# **Hand check:** if every latent is the same vector, both distributions are uniform, the KL is
+# 0 and only the entropy is left: $\log B$ for the paper (a row's entropy), $\log(B)/B$ for the
+# code (one entry's $-p\log p$ with $p = 1/B$).
+
+# %%
+print(inspect.getsource(distribution_consistency_loss))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for variant in ("code", "paper"):
+    print(f"L_dc {variant:5s} (all latents equal) = "
+          f"{distribution_consistency_loss(same, same, same, 1 / 0.07, variant=variant).item():.4f}")
+print(f"log B / B = {math.log(B) / B:.4f}, log B = {math.log(B):.4f}")
+
+# %% [markdown]
+# The KL part pulls $P_{agg}$ towards $v^{cls}$ *in how it ranks the captions*. Moving the
+# aggregated latent from the global one ($\beta = 0$) to an unrelated vector ($\beta = 1$):
+
+# %%
+g_lat, t_lat, other = torch.randn(B, E), torch.randn(B, E), torch.randn(B, E)
+betas = np.linspace(0, 1, 11)
+curves = {f"{variant}, scale {name}": [distribution_consistency_loss(
+    (1 - b) * g_lat + b * other, g_lat, t_lat, scale, entropy_weight=0.0, variant=variant).item() for b in betas]
+    for variant in ("code", "paper") for scale, name in ((1 / 0.07, "1/0.07"), (1.0, "1"))}
+fig = loss_curves(betas, curves, xlabel=r"$\beta$: $P_{agg} = (1-\beta)\,v + \beta\,$other",
+                  ylabel="KL part of $\\mathcal{L}_{dc}$")
+glue("fig_dc", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_dc
+# :name: fig-dc
+#
+# The KL part of $\mathcal{L}_{dc}$ ($\lambda = 0$) as the aggregated latent drifts away from the
+# global one, for both variants and two logit scales. At scale 1 the similarity distributions
+# are nearly flat and the loss barely notices the drift; the code's scale $1/0.07$ makes it sharp.
+# ```
+#
+# ## L_cls, eq. 6: classification
+#
+# $$
+# \mathcal{L}_{cls} = \frac{1}{N}\sum_{i=1}^{N}\mathrm{CrossEntropy}(y_i, \hat y_i) \tag{6}
+# $$
+#
+# **Hand check:** equal logits for all $K$ classes cost $\log K$ whatever the label.
+
+# %%
+print(inspect.getsource(classification_loss))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for K in (3, 6, 7):
+    print(f"K = {K}: L_cls = {classification_loss(torch.zeros(B, K), torch.arange(B) % K).item():.4f}, "
+          f"log K = {math.log(K):.4f}")
+
+# %% [markdown]
+# ## All five on one batch, both variants
+#
+# The same random latents through every loss, code and paper variants side by side:
+
+# %%
+v, w, agg = torch.randn(B, E), torch.randn(B, E), torch.randn(B, E)
+rows = []
+for variant in ("code", "paper"):
+    rows.append({"variant": variant,
+                 "L_rec": reconstruction_loss(pred, target, mask, variant).item(),
+                 "L_itc": contrastive_loss(v, w, math.e).item(),
+                 "L_si": similarity_loss(v, agg, variant).item(),
+                 "L_dc": distribution_consistency_loss(agg, v, w, 1 / 0.07, variant=variant).item(),
+                 "L_cls": classification_loss(torch.zeros(B, 7), torch.arange(B) % 7).item()})
+pd.DataFrame(rows).set_index("variant").round(3)
+
+# %% [markdown]
+# $\mathcal{L}_{itc}$ and $\mathcal{L}_{cls}$ have no variants. The others differ by large factors
+# (about 28 for $\mathcal{L}_{rec}$, $E$ for $\mathcal{L}_{si}$), so the loss weights of eq. 7
+# (1.0, 0.5, 0.025, 0.5) tuned for one variant are not right for the other: chapter 10 measures it.
+#
+# ## Summary
+#
+# * $\mathcal{L}_{rec}$ scores only masked patches; $\mathcal{L}_{itc}$ aligns images and captions;
+#   $\mathcal{L}_{si}$ ties the crops' summary to the global image; $\mathcal{L}_{dc}$ makes both
+#   rank the captions alike; $\mathcal{L}_{cls}$ is plain cross-entropy.
+# * Each has a value you can check by hand: $\log B$, $\log(1+(B-1)e^{-s})$, $4$ or $4/E$,
+#   $\log B$ or $\log(B)/B$, $\log K$.
+# * Code and paper variants differ in scale, sometimes by orders of magnitude.
+#
+# ## Exercises
+#
+# 1. Show that $\mathcal{L}_{itc}$ of orthonormal pairs tends to $\log B$ as $\tau \to \infty$.
+# 2. Prove that the paper's $\mathcal{L}_{si}$ equals $2 - 2\cos(v, P_{agg})$ averaged over the batch.
+# 3. In the code variant of $\mathcal{L}_{dc}$, why does the entropy term *increase* when the
+#    aggregated latents of different images become more alike?

@@ -1,0 +1,53 @@
+"""Chapter notebooks: .ipynb and .py twins in sync, a parameters cell, a Colab cell that matches _config.yml.
+
+(nbval runs the chapters themselves: pytest collects notebooks/*.ipynb, see pyproject.toml.)
+"""
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MINE = ["01_overview", "02_data", "03_views", "04_encoders", "05_image_decoder", "06_text_decoder", "07_losses"]
+
+
+def cells(path: Path) -> list[tuple[str, str, list]]:
+    """(type, source, tags) of every cell, as jupytext reads the file."""
+    nb = jupytext.read(path)
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+def repository_url() -> str:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+
+
+def test_chapters_exist():
+    names = [p.stem for p in CHAPTERS]
+    assert [m for m in MINE if m not in names] == []
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_twins_in_sync(notebook):
+    twin = notebook.with_suffix(".py")
+    assert twin.is_file(), f"{twin} is missing: run `jupytext --sync {notebook}`"
+    assert cells(notebook) == cells(twin), f"{notebook.name} and {twin.name} differ: run `jupytext --sync {twin}`"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_parameters_cell(notebook):
+    tagged = [src for kind, src, tags in cells(notebook) if kind == "code" and "parameters" in tags]
+    assert len(tagged) == 1, f"{notebook.name} needs exactly one code cell tagged 'parameters'"
+    assert re.search(r'^profile = "smoke"', tagged[0], re.M), "the stored outputs come from the smoke profile"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_colab_cell_installs_from_the_configured_repository(notebook):
+    first_code = next(src for kind, src, _ in cells(notebook) if kind == "code")
+    url = re.search(r'^REPO_URL = "([^"]+)"', first_code, re.M)
+    assert url, f"{notebook.name}: the first code cell must be the Colab set-up cell with REPO_URL"
+    assert url.group(1) == repository_url(), f"{notebook.name}: REPO_URL differs from _config.yml repository.url"
+    assert 'if "google.colab" in sys.modules:' in first_code, "install only when running on Colab"
+    assert "torch" not in first_code.split("pip")[1], "never reinstall Colab's torch"
