@@ -75,21 +75,22 @@ def register(sub) -> None:
     c = verbs.add_parser("check", help="read every split, open every image, print a JSON report")
     c.add_argument("root", help="an MSED-format folder (train/train.csv, train/images/1.jpg, ...)")
     c.add_argument("--json-only", action="store_true", help="no human-readable summary on stderr")
-    c.add_argument("--max-pixels", type=int, default=DataConfig().max_image_pixels,
-                   help="refuse images with more pixels (decompression bomb guard)")
+    c.add_argument("--max-pixels", type=int, default=DataConfig().max_image_pixels, metavar="N",
+                   help="refuse images with more pixels, a decompression bomb guard (default %(default)s)")
     c.set_defaults(func=check)
 
     defaults = ToyWorldConfig()
     s = verbs.add_parser("synth", help="write the toy world in MSED format (deterministic by seed)")
     s.add_argument("--out", default="data/toy", help="folder to write (default data/toy)")
     for name in ("n_train", "n_dev", "n_test"):
-        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=count, default=getattr(defaults, name))
-    s.add_argument("--seed", type=int, default=defaults.seed)
+        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=count, default=getattr(defaults, name),
+                       metavar="N", help=f"rows of {name[2:]} (default %(default)s)")
+    s.add_argument("--seed", type=int, default=defaults.seed, help="same seed -> same bytes (default %(default)s)")
     for name, what in (("p_global_cue", "background shows the emotion's colour"),
                        ("p_local_cue", "a desire other than none draws its glyph"),
                        ("p_text_names_label", "the caption names the emotion (and, independently, the desire)")):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=probability, default=getattr(defaults, name),
-                       help=f"P({what}); default %(default)s")
+                       metavar="P", help=f"P({what}); default %(default)s")
     s.add_argument("--overwrite", action="store_true", help="replace existing split folders")
     s.set_defaults(func=expected_errors(write_toy))
 
