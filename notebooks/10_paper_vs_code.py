@@ -36,7 +36,7 @@
 # of the two view pipelines, parameter counts, and (when `make reproduce` has made it) the F1
 # of a complete run with `variant=paper`.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.

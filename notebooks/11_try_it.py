@@ -31,7 +31,7 @@
 # \hat y_T = \mathrm{MLP}_T\big(\mathrm{TextDec}_T(S, [I^{(g)}, I^{(l)}_1, \dots, I^{(l)}_4])\big)
 # $$
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
