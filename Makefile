@@ -49,14 +49,24 @@ book: venv
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open $(abspath _build/html/index.html)"
 
-# One PNG per built page (headless Debian chromium: apt-get install -y chromium).
+# One PNG per built page, taken by headless Debian chromium (apt-get install -y chromium).
+# The pages load MathJax from a CDN; on an offline machine Debian's MathJax 2
+# (apt-get install -y libjs-mathjax) is swapped in, in a copy of the site, so the
+# screenshots show the equations as a reader sees them.
+MATHJAX ?= /usr/share/javascript/mathjax/MathJax.js
+SHOT_HTML := _build/screenshot-html
 screenshots:
 	@test -f _build/html/index.html || { echo "build the book first: make book"; exit 1; }
-	mkdir -p screenshots
-	@for page in _build/html/book/*.html _build/html/notebooks/*.html; do \
+	rm -rf $(SHOT_HTML) && cp -r _build/html $(SHOT_HTML) && mkdir -p screenshots
+	@if test -f $(MATHJAX); then find $(SHOT_HTML) -name '*.html' -exec sed -i \
+	  -e 's#https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js#file://$(MATHJAX)?config=TeX-AMS-MML_HTMLorMML#' \
+	  -e 's#window.MathJax = {"options": {"processHtmlClass": #window.MathJax = {"tex2jax": {"ignoreClass": "tex2jax_ignore|mathjax_ignore", "processClass": #' {} + ; \
+	else echo "no local MathJax ($(MATHJAX)): equations show as TeX unless online"; fi
+	@for page in $(SHOT_HTML)/book/*.html $(SHOT_HTML)/notebooks/*.html; do \
 	  name=$$(basename $$page .html); \
-	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,5000 \
-	    --screenshot=screenshots/$$name.png file://$(abspath .)/$$page 2>/dev/null && echo "screenshots/$$name.png"; \
+	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --allow-file-access-from-files \
+	    --virtual-time-budget=20000 --window-size=1280,6000 --screenshot=screenshots/$$name.png \
+	    file://$(abspath .)/$$page 2>/dev/null >/dev/null && echo "screenshots/$$name.png"; \
 	done
 
 clean:

@@ -25,7 +25,7 @@
 # **emotion** and its **sentiment**. This chapter names the parts of the model, shows the
 # three label sets, and sets up the machine you read the book on.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
@@ -96,8 +96,10 @@ for task in TASKS:
 # (Section 3.2.4):
 #
 # $$
-# \hat y_i = \mathrm{MLP}\big(\mathrm{TextDec}(W_i^{1:S},\, V_i^{all})\big),\qquad
-# V_i^{all} = [\Pi_{v\to t}(V_i^{(g)}), \Pi_{v\to t}(V_{i,1}^{(l)}), \dots, \Pi_{v\to t}(V_{i,4}^{(l)})]
+# \begin{aligned}
+# \hat y_i &= \mathrm{MLP}\big(\mathrm{TextDec}(W_i^{1:S},\, V_i^{all})\big), \\
+# V_i^{all} &= [\Pi_{v\to t}(V_i^{(g)}), \Pi_{v\to t}(V_{i,1}^{(l)}), \dots, \Pi_{v\to t}(V_{i,4}^{(l)})]
+# \end{aligned}
 # $$
 #
 # During pretraining a second decoder, the *text-guided image decoder*, reconstructs masked

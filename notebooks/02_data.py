@@ -23,7 +23,7 @@
 # showing its license. Every picture here comes from the **toy world**, a generated dataset in
 # exactly MSED's format that a CPU can learn in minutes.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.

@@ -23,7 +23,7 @@
 # **crops** for the details. A 224-pixel CLIP encoder {cite:p}`radford2021clip` can then look at
 # a 448-pixel image without ever processing 448 × 448 at once.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.

@@ -24,7 +24,7 @@
 # first, so the encoder only sees a quarter of its patches during pretraining. The caption goes
 # through CLIP's causal text transformer.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
@@ -82,9 +82,10 @@ global_view, crops = mixed_scale_views(load_image(example.image_path), cfg.varia
 # as tokens with a CLS token in front:
 #
 # $$
-# P^{(l)}_{emb,i,n} = [v^{cls}_{i,n}, v^1_{i,n}, \dots, v^P_{i,n}] \in \mathbb{R}^{(P+1)\times C_1},
-# \qquad
-# \bar P^{(l)}_{emb,i,n} = \mathrm{Select}\big(P^{(l)}_{emb,i,n}, M_{i,n}\big) \in \mathbb{R}^{(rP+1)\times C_1}
+# \begin{aligned}
+# P^{(l)}_{emb,i,n} &= [v^{cls}_{i,n}, v^1_{i,n}, \dots, v^P_{i,n}] \in \mathbb{R}^{(P+1)\times C_1}, \\
+# \bar P^{(l)}_{emb,i,n} &= \mathrm{Select}\big(P^{(l)}_{emb,i,n}, M_{i,n}\big) \in \mathbb{R}^{(rP+1)\times C_1}
+# \end{aligned}
 # $$
 #
 # where $M_{i,n} = \{p \mid m_{i,n}[p] = 0\}$ are the visible patches and $r = 1 - m$ the keep

@@ -23,7 +23,7 @@
 # predicts the pixels of every patch, MAE-style {cite:p}`he2022mae`. Its CLS output $z$ is the
 # crop's summary, used by the losses of chapter 7.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import torch
 from safetensors.torch import load_file
 
-from sydes_mini.config import get_config
+from sydes_mini.config import Config, get_config
 from sydes_mini.data import collate, load_split
 from sydes_mini.losses import reconstruction_loss
 from sydes_mini.model import build_model
@@ -66,16 +66,15 @@ from sydes_mini.toy import synth
 
 torch.manual_seed(seed)
 DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
-cfg = get_config(profile, [] if profile == "smoke" else ["model.clip_pretrained=none",
-                                                         "model.text_decoder_pretrained=none"])
-model = build_model(cfg).to(DEVICE).eval()
 checkpoint = Path(runs) / profile / "pretrain" / "best.safetensors"
-trained = checkpoint.is_file()
+trained = checkpoint.is_file()                                   # saved with its config.json beside it
+cfg = Config.load(checkpoint.parent / "config.json") if trained else get_config(
+    profile, [] if profile == "smoke" else ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"])
+model = build_model(cfg)
 if trained:
-    missing, unexpected = model.load_state_dict(load_file(checkpoint), strict=False)
-    print(f"loaded {checkpoint} ({len(missing)} missing, {len(unexpected)} unexpected tensors)")
-else:
-    print(f"no checkpoint at {checkpoint}: the decoder below has random weights")
+    model.load_state_dict(load_file(checkpoint))
+print(f"weights: {checkpoint}" if trained else f"no checkpoint at {checkpoint}: random weights")
+model = model.to(DEVICE).eval()
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)
 dataset = load_split(root, "train", variant=cfg.variant)
@@ -88,8 +87,10 @@ batch = collate([dataset[i] for i in range(2)])
 # fill the hidden places:
 #
 # $$
-# D^{in}_{i,n} = [P_{mask};\ \Pi_{v\to t}(V^{(l)}_{i,n})] \in \mathbb{R}^{(P+1)\times C},\qquad
-# U^{img}_{i,n} = \mathrm{Gate}_{img}(W_i, D^{in}_{i,n}),
+# \begin{aligned}
+# D^{in}_{i,n} &= [P_{mask};\ \Pi_{v\to t}(V^{(l)}_{i,n})] \in \mathbb{R}^{(P+1)\times C}, \\
+# U^{img}_{i,n} &= \mathrm{Gate}_{img}(W_i, D^{in}_{i,n}),
+# \end{aligned}
 # $$
 #
 # $$

@@ -24,7 +24,7 @@
 # {cite:p}`yu2022coca` (open_clip's `MultimodalTransformer`); the authors' code initialises it
 # from CoCa's weights.
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
@@ -57,26 +57,26 @@ import matplotlib.pyplot as plt
 import torch
 from safetensors.torch import load_file
 
-from sydes_mini.config import get_config
-from sydes_mini.data import collate, get_tokenizer, load_split
+from sydes_mini.config import Config, get_config
+from sydes_mini.data import collate, load_split
 from sydes_mini.model import SyDES, build_model
 from sydes_mini.model.text_decoder import ImageGuidedTextDecoder
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
+from sydes_mini.predict import token_strings
 from sydes_mini.toy import synth
 
 torch.manual_seed(seed)
 DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
-cfg = get_config(profile, [] if profile == "smoke" else ["model.clip_pretrained=none",
-                                                         "model.text_decoder_pretrained=none"])
-model = build_model(cfg, task).to(DEVICE).eval()
 checkpoint = Path(runs) / profile / "finetune" / task / "best.safetensors"
-trained = checkpoint.is_file()
+trained = checkpoint.is_file()                                   # saved with its config.json beside it
+cfg = Config.load(checkpoint.parent / "config.json") if trained else get_config(
+    profile, [] if profile == "smoke" else ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"])
+model = build_model(cfg, task)
 if trained:
-    missing, unexpected = model.load_state_dict(load_file(checkpoint), strict=False)
-    print(f"loaded {checkpoint} ({len(missing)} missing, {len(unexpected)} unexpected tensors)")
-else:
-    print(f"no checkpoint at {checkpoint}: the decoder below has random weights")
+    model.load_state_dict(load_file(checkpoint))
+print(f"weights: {checkpoint}" if trained else f"no checkpoint at {checkpoint}: random weights")
+model = model.to(DEVICE).eval()
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)
 dataset = load_split(root, "train", variant=cfg.variant)
@@ -90,7 +90,9 @@ print("caption:", dataset.records[index].caption)
 # $$
 # V_i^{all} = [\Pi_{v\to t}(V_i^{(g)}), \Pi_{v\to t}(V_{i,1}^{(l)}), \dots, \Pi_{v\to t}(V_{i,4}^{(l)})]
 # \in \mathbb{R}^{5P\times C},
-# \qquad
+# $$
+#
+# $$
 # \tilde W_i = \mathrm{TextDec}(W_i^{1:S}, V_i^{all})
 # $$
 #
@@ -139,9 +141,7 @@ print("logits", list(out.logits.shape))
 # and the four crops (right). The paper's Fig. 4 shows attention maps of the trained model.
 
 # %%
-tokenizer = get_tokenizer()
-ids = batch["text"][0].tolist()
-names = [tokenizer.decoder[i].replace("</w>", "") for i in ids[:ids.index(max(ids)) + 1]]  # up to end-of-text
+names = token_strings(batch["text"][0])                          # start and end tokens included
 words = [(pos, n) for pos, n in enumerate(names) if n.isalpha() and len(n) > 2]
 chosen = {n: pos for pos, n in [words[0], words[len(words) // 2], words[-1]]}
 fig = attention_maps(batch["global_view"][0], batch["crops"][0], out.attention[0].cpu(), chosen)

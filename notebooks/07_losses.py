@@ -23,7 +23,7 @@
 # `sydes_mini.losses`. For each one: the equation, the code, a value you can check by hand,
 # and where the authors' code differs from the paper (`variant="code"` vs `variant="paper"`).
 
-# %%
+# %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
 # repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
 # data and checkpoints survive the session.
@@ -64,7 +64,7 @@ cfg = get_config(profile)
 B, E = 8, 16
 
 # %% [markdown]
-# ## L_rec, eq. 2: reconstruct the masked patches
+# ## Eq. 2, reconstruction: only the masked patches count
 #
 # $$
 # \mathcal{L}_{rec} = \frac{1}{N}\sum_{i=1}^{N}\Big(\frac{1}{\sum_n |\bar M_{i,n}|}
@@ -88,13 +88,15 @@ for variant in ("code", "paper"):
 print(f"sqrt(768) = {math.sqrt(768):.2f}")
 
 # %% [markdown]
-# ## L_itc, eq. 3: match images to their captions
+# ## Eq. 3, image–text contrast: match images to their captions
 #
 # $$
-# \mathcal{L}_{itc} = \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle v_i, w_i\rangle/\tau)}
-# {\sum_{j}\exp(\langle v_i, w_j\rangle/\tau)}
-# + \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle w_i, v_i\rangle/\tau)}
-# {\sum_{j}\exp(\langle w_i, v_j\rangle/\tau)} \tag{3}
+# \begin{aligned}
+# \mathcal{L}_{itc} = {} & \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle v_i, w_i\rangle/\tau)}
+# {\sum_{j}\exp(\langle v_i, w_j\rangle/\tau)} \\
+# {} + {} & \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle w_i, v_i\rangle/\tau)}
+# {\sum_{j}\exp(\langle w_i, v_j\rangle/\tau)}
+# \end{aligned} \tag{3}
 # $$
 #
 # a symmetric cross-entropy (as in CLIP {cite:p}`radford2021clip`) over the $B \times B$
@@ -150,7 +152,7 @@ plt.close(fig)
 # temperature $1/e$ and CLIP's 0.07.
 # ```
 #
-# ## L_si, eq. 4: the crops should agree with the whole image
+# ## Eq. 4, local–global similarity: the crops agree with the whole image
 #
 # The aggregator (Section 3.3.3) weighs the four crop summaries, $e_{i,n} = u^\top\tanh(W_z
 # z_{i,n} + b)$, $\alpha_{i,n} = \mathrm{softmax}_n(e_{i,n})$,
@@ -176,7 +178,7 @@ for variant in ("code", "paper"):
 print(f"4 / E = {4 / E:.4f}")
 
 # %% [markdown]
-# ## L_dc, eq. 5: the crops and the whole image should rank the captions alike
+# ## Eq. 5, distribution consistency: crops and image rank the captions alike
 #
 # $$
 # \mathcal{L}_{dc} = \frac{1}{N}\sum_{i=1}^{N}\Big[\mathrm{KL}\big(S_{t2l}\,\|\,S_{t2g}\big)
@@ -227,7 +229,7 @@ plt.close(fig)
 # are nearly flat and the loss barely notices the drift; the code's scale $1/0.07$ makes it sharp.
 # ```
 #
-# ## L_cls, eq. 6: classification
+# ## Eq. 6, classification
 #
 # $$
 # \mathcal{L}_{cls} = \frac{1}{N}\sum_{i=1}^{N}\mathrm{CrossEntropy}(y_i, \hat y_i) \tag{6}
