@@ -147,7 +147,8 @@ sizes = pd.DataFrame([
     for p in ("smoke", "full") for name, m in describe(p, "pretrain")["modules"].items()
     if m["params"] > 1])
 glue("full_millions", f"{sizes[sizes.profile == 'full'].parameters.sum() / 1e6:.0f}", display=False)
-sizes.pivot(index="component", columns="profile", values="parameters").loc[sizes.component.unique()]
+table = sizes.pivot(index="component", columns="profile", values="parameters").loc[sizes.component.unique()]
+table[["smoke", "full"]].map("{:,}".format)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -171,7 +172,7 @@ plt.close(fig)
 #
 # | you have | what to run | what you get |
 # |---|---|---|
-# | a GPU (≥ 24 GB) | `make reproduce PROFILE=full` (needs internet once for CLIP/CoCa weights and MSED) | the paper's tables, beside the paper's numbers |
+# | a GPU | `make reproduce PROFILE=full` (needs internet once for CLIP/CoCa weights and MSED) | the paper's tables, beside the paper's numbers |
 # | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | any chapter at the paper's sizes |
 # | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
 #
@@ -187,8 +188,8 @@ pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for 
 # ## Opening a chapter on Colab
 #
 # 1. Click the rocket icon at the top of a page and choose **Colab**.
-# 2. Run the first cell: it installs `sydes_mini` from the repository (about a minute). Colab's
-#    own PyTorch is left alone.
+# 2. Run the first cell (folded in the HTML book): it installs `sydes_mini` from the repository.
+#    Colab's own PyTorch is left alone.
 # 3. To keep data and checkpoints between sessions, set `USE_DRIVE = True` in that cell.
 # 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model,
 #    or leave `"smoke"` to follow along on Colab's CPU.

@@ -155,8 +155,8 @@ plt.close(fig)
 # * a small **glyph** in a random corner names the desire: a *local* cue,
 #   {glue:text}`glyph_px` pixels on a {glue:text}`image_size` image. The authors' global view
 #   (shortest side to 224, centre crop) cuts the corners away, and even the paper's
-#   down-sampled view shrinks the glyph to about 10 pixels, but in a 224 × 224 crop of the
-#   448 × 448 image it is about 20 pixels and clear. That is exactly the case eq. 1's crops
+#   down-sampled view shrinks the glyph to about {glue:text}`glyph_global_px` pixels, but in a
+#   224 × 224 crop of the 448 × 448 image it is about {glue:text}`glyph_crop_px` pixels and clear. That is exactly the case eq. 1's crops
 #   were designed for (chapter 3);
 # * the **caption** names the labels only some of the time, so text alone is not enough.
 #
@@ -170,6 +170,8 @@ print(inspect.getsource(sample_scene))
 cfg = ToyWorldConfig()
 glue("glyph_px", cfg.glyph_size, display=False)
 glue("image_size", f"{cfg.size[0]} × {cfg.size[1]}", display=False)
+glue("glyph_global_px", f"{cfg.glyph_size * 224 / cfg.size[0]:.0f}", display=False)   # paper: squash to 224
+glue("glyph_crop_px", f"{cfg.glyph_size * 448 / max(cfg.size):.0f}", display=False)   # code: 448 canvas
 fig, axes = plt.subplots(2, 4, figsize=(12, 4.6))
 for ax, r in zip(axes[0], records[:4]):
     ax.imshow(load_image(r.image_path))

@@ -160,11 +160,12 @@ plt.close(fig)
 # (weights: {glue:text}`weights_state`). Each row shares one colour scale.
 # ```
 #
-# Read this figure with care. With **random weights** the attention is close to uniform: the
-# largest weight of the chosen words is only {glue:text}`attn_max_ratio` times the uniform
-# $1/980$, and the bright spots mean nothing. A model trained on the toy world should learn to
-# look at the corner glyph for desire; whether the smoke model does after a few CPU minutes is
-# what this page shows when a fine-tuned checkpoint exists.
+# Read this figure with care. With **random weights** the maps say nothing about the caption:
+# the brightest patches (the largest weight here is {glue:text}`attn_max_ratio` times the uniform
+# $1/980$) come from random projections of the image tokens, which is why much the same patches
+# light up for every word. A model trained on the toy world should learn to look at the corner
+# glyph for desire; whether the smoke model does after a few CPU minutes is what this page shows
+# when a fine-tuned checkpoint exists.
 #
 # ## Summary
 #
