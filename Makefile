@@ -65,7 +65,7 @@ screenshots:
 	@for page in $(SHOT_HTML)/book/*.html $(SHOT_HTML)/notebooks/*.html; do \
 	  name=$$(basename $$page .html); \
 	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --allow-file-access-from-files \
-	    --virtual-time-budget=20000 --window-size=1280,6000 --screenshot=screenshots/$$name.png \
+	    --virtual-time-budget=20000 --window-size=1280,14000 --screenshot=screenshots/$$name.png \
 	    file://$(abspath .)/$$page 2>/dev/null >/dev/null && echo "screenshots/$$name.png"; \
 	done
 
