@@ -44,6 +44,7 @@ if "google.colab" in sys.modules:
 profile = "smoke"
 data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder
 runs = "../runs"    # a fine-tuned checkpoint is used if <runs>/<profile>/finetune/<task>/best.safetensors exists
+                    # (on Colab with USE_DRIVE: "/content/drive/MyDrive/sydes_mini/runs")
 task = "desire"
 device = "auto"
 seed = 0
@@ -138,7 +139,9 @@ print("logits", list(out.logits.shape))
 # ## Where do the words look? (paper Fig. 4)
 #
 # For a few words of the caption we draw their attention weights over the global view (left)
-# and the four crops (right). The paper's Fig. 4 shows attention maps of the trained model.
+# and the four crops (right). The paper's Fig. 4 caption speaks of "the last layer in the image
+# encoder"; the place where words meet patches in SyDES is this cross-attention, so that is what
+# we draw.
 
 # %%
 names = token_strings(batch["text"][0])                          # start and end tokens included
