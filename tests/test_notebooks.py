@@ -51,3 +51,14 @@ def test_colab_cell_installs_from_the_configured_repository(notebook):
     assert url.group(1) == repository_url(), f"{notebook.name}: REPO_URL differs from _config.yml repository.url"
     assert 'if "google.colab" in sys.modules:' in first_code, "install only when running on Colab"
     assert "torch" not in first_code.split("pip")[1], "never reinstall Colab's torch"
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_model_chapters_read_in_the_books_order(name):
+    """Paper sentence -> equation -> the package function -> a checked value -> a figure -> summary, exercises."""
+    text = "\n".join(src for _, src, _ in cells(ROOT / "notebooks" / f"{name}.ipynb"))
+    steps = ["\n> ", "$$", "inspect.getsource(", "# NBVAL_CHECK_OUTPUT", "{glue:figure}", "## Summary", "## Exercises"]
+    positions = [text.find(step) for step in steps]
+    assert -1 not in positions, f"{name} lacks {[s for s, p in zip(steps, positions) if p == -1]}"
+    assert positions[0] < positions[1] and positions[-2] < positions[-1], f"{name}: quote first, exercises last"
+    assert "Section" in text[positions[0]:text.find("\n\n", positions[0])], f"{name}: cite the paper's section"
