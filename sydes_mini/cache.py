@@ -114,7 +114,9 @@ def cached_dataset(model: SyDES, dataset: Dataset, batch_size: int = 32, device:
 
     ``model`` must already be on ``device``; it runs in eval mode with mask ratio 0
     and is put back in its previous mode. ``dtype`` is the storage dtype (default:
-    the model's); ``cache_dir`` stores the tokens on disk instead of in RAM.
+    the model's); ``cache_dir`` stores the tokens on disk instead of in RAM. Call it
+    inside the same ``torch.autocast`` as training (CUDA) to cache what the uncached
+    step would compute.
     """
     if len(dataset) == 0:
         raise ValueError("cannot cache an empty dataset: the split has no rows")
