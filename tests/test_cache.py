@@ -64,6 +64,7 @@ def loss_and_grads(model, batch, cfg):
 def test_cached_step_equals_uncached_step(toy, overrides):
     cfg, model, dataset = setup(toy, overrides)
     features = cache.cached_dataset(model, dataset, batch_size=N)
+    assert ("crop_tokens" in features[0]) == cfg.model.use_crops      # global-only stores no crops
     cached = cache.collate([features[i] for i in range(N)])
     plain = next(iter(make_loader(dataset, batch_size=N)))
     assert torch.equal(cached["text"], plain["text"]) and torch.equal(cached["index"], plain["index"])
