@@ -69,6 +69,7 @@ class TrainConfig:
     eval_every_steps: int = 96           # authors evaluate on dev every 96 optimiser steps (+ every epoch end)
     save_every_steps: int = 0            # 0 = only at evaluations
     max_steps: int = 0                   # 0 = no limit (for quick tries)
+    cache_features: bool = True          # fine-tuning: encode the frozen image views once per split (sydes_mini.cache)
     # Table 8 learning rates, per module and stage
     lr_pretrain: dict[str, float] = field(default_factory=lambda: {
         "image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4})
