@@ -93,6 +93,17 @@ def cosine_with_warmup(total_steps: int, warmup: float):
     return factor
 
 
+def optimiser_step(optimizer, scaler, grad_clip: float) -> torch.Tensor:
+    """Unscale (fp16), clip the global gradient norm to ``grad_clip``, AdamW step, clear grads -> norm before clipping."""
+    scaler.unscale_(optimizer)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    norm = torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    scaler.step(optimizer)              # skipped by the scaler when fp16 gradients overflowed
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    return norm
+
+
 def distributed() -> tuple[int, int]:
     """(rank, world size); under ``torchrun`` starts the process group (gloo on CPU, nccl on CUDA)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -113,8 +124,8 @@ class DDP(DistributedDataParallel):
 
 def check_finite(loss: torch.Tensor, terms: dict, batch: dict, step: int) -> None:
     if not torch.isfinite(loss):
-        values = {k: float(v) for k, v in terms.items()}
-        raise NonFiniteLoss(f"non-finite loss {float(loss)} at optimiser step {step}, batch indices (CSV rows) "
+        values = {k: float(v.detach()) for k, v in terms.items()}
+        raise NonFiniteLoss(f"non-finite loss {float(loss.detach())} at optimiser step {step}, batch indices (CSV rows) "
                             f"{batch['index'].tolist()}, loss terms {values}; the last good checkpoint is kept. "
                             "Lower the learning rates or use --precision fp32 / bf16.")
 
@@ -238,13 +249,8 @@ class Trainer:
                 self.scaler.scale(loss / len(batches)).backward()
             for name, value in {"loss": loss, **terms}.items():
                 totals[name] = totals.get(name, 0.0) + float(value.detach()) / len(batches)
-        self.scaler.unscale_(self.optimizer)
-        params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.train.grad_clip)
         lr = self.optimizer.param_groups[0]["lr"]
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
+        norm = optimiser_step(self.optimizer, self.scaler, self.cfg.train.grad_clip)
         self.scheduler.step()
         n = sum(len(b["index"]) for b in batches) * self.world
         return {"step": self.progress.step + 1, "epoch": self.progress.epoch, **totals, "lr": lr,
@@ -380,11 +386,18 @@ def load_pretrained(model, init: str | Path, profile: str) -> None:
 
 def train_stage(cfg: Config, stage: str, out: str | Path, task: str | None = None,
                 init: str | Path | None = None, resume: bool = False) -> dict:
-    """Train one stage; fine-tuning also evaluates its best checkpoint on test. -> {"dev": ..., "test": ...}."""
+    """Train one stage; fine-tuning also evaluates its best checkpoint on test. -> {"dev": ..., "test": ...}.
+
+    A finished stage writes ``done.json`` (best dev record, wall time), which ``reproduce`` uses to skip it.
+    """
+    start = time.perf_counter()
     trainer = Trainer(cfg, stage, out, task, init, resume)
     result = {"dev": trainer.fit()}
     if stage == "finetune" and trainer.rank == 0:
         result["test"] = trainer.test()
+    if trainer.rank == 0:
+        write_json(Path(out) / "done.json", {**result, "wall_s": time.perf_counter() - start,
+                                             "steps": trainer.progress.step})
     if trainer.world > 1:
         dist.barrier()
     return result
