@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-from safetensors.torch import load_file
 
+from .checkpoint import load_weights
 from .config import Config, get_config
 from .data import get_tokenizer, tokenize
 from .labels import LABELS, TASKS
@@ -59,9 +59,11 @@ class Predictor:
         """The three fine-tuned models of a run: ``RUN/finetune/<task>/{config.json, best.safetensors}``."""
         models, cfg = {}, None
         for task, path in finetune_checkpoints(run).items():
+            weights, meta = load_weights(path, stage="finetune", task=task)
             cfg = Config.load(path.parent / "config.json")
+            cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None   # every weight is in the file
             models[task] = build_model(cfg, task)
-            models[task].load_state_dict(load_file(path))
+            models[task].load_state_dict(weights)
         return cls(models, cfg, f"fine-tuned ({cfg.profile} profile) from {Path(run)}", device)
 
     @torch.no_grad()

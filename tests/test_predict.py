@@ -2,8 +2,8 @@
 import pytest
 import torch
 from PIL import Image
-from safetensors.torch import save_file
 
+from sydes_mini.checkpoint import CheckpointError, save_weights
 from sydes_mini.config import get_config
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.model import build_model
@@ -43,7 +43,7 @@ def save_run(root, tasks, seed=1):
         folder = root / "finetune" / task
         folder.mkdir(parents=True)
         cfg.save(folder / "config.json")
-        save_file({k: v.contiguous() for k, v in models[task].state_dict().items()}, folder / "best.safetensors")
+        save_weights(models[task], folder / "best.safetensors", {"profile": "smoke", "stage": "finetune", "task": task})
     return models
 
 
@@ -59,6 +59,14 @@ def test_a_run_is_loaded_with_its_weights_and_config(tmp_path, untrained):
                                                                           abs=1e-6)
         assert list(loaded.probabilities[task].values()) != pytest.approx(list(other.probabilities[task].values()),
                                                                           abs=1e-6)
+
+
+def test_a_checkpoint_of_another_task_is_refused(tmp_path):
+    save_run(tmp_path, TASKS)
+    (tmp_path / "finetune" / "emotion" / "best.safetensors").write_bytes(
+        (tmp_path / "finetune" / "desire" / "best.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match="task='desire'.*task='emotion'"):
+        load_predictor(tmp_path)
 
 
 def test_an_incomplete_run_falls_back_to_untrained_and_says_so(tmp_path):

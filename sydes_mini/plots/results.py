@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..labels import LABELS
 
@@ -30,19 +31,28 @@ def read_log(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def training_curves(logs: dict[str, pd.DataFrame], x: str = "step", title: str = "") -> Figure:
-    """Loss curves: one panel per run (e.g. pretrain, finetune/desire), one line per logged loss column.
+LOSS_COLUMNS = ("loss", "rec", "itc", "si", "dc", "cls")   # total and the terms of eqs. 7-8, as the trainer logs them
 
-    logs: {panel title: DataFrame from :func:`read_log`} with a column ``x`` and
-    columns ``loss`` and/or ``loss_<term>``.
+
+def training_curves(logs: dict[str, pd.DataFrame], title: str = "") -> Figure:
+    """Loss per optimiser step, one panel per run (e.g. pretrain, finetune/desire).
+
+    logs: {panel title: :func:`read_log` of a ``metrics.jsonl``}. Training records
+    give one line per loss column (total and each term); dev evaluations
+    (records with ``"eval": "dev"``) are drawn as black dots on the total.
     """
     fig, axes = plt.subplots(1, len(logs), figsize=(4.2 * len(logs), 3.2), squeeze=False)
     for ax, (name, log) in zip(axes[0], logs.items()):
-        for col in [c for c in log.columns if c == "loss" or c.startswith("loss_")]:
-            part = log[[x, col]].dropna()
-            ax.plot(part[x], part[col], marker="o" if len(part) < 30 else None, ms=3, lw=1.2,
-                    label=col.removeprefix("loss_"))
-        ax.set(title=name, xlabel=x, ylabel="loss")
+        dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
+        train = log.drop(dev.index)
+        for col in [c for c in LOSS_COLUMNS if c in train]:
+            ax.plot(train["step"], train[col], marker="o" if len(train) < 30 else None, ms=3, lw=1.2,
+                    label="total" if col == "loss" else col, color="black" if col == "loss" else None)
+        if len(dev):
+            ax.scatter(dev["step"], dev["loss"], s=40, facecolors="none", edgecolors="black", label="dev total",
+                       zorder=3)
+        ax.set(title=name, xlabel="optimiser step", ylabel="loss")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title)
@@ -50,14 +60,17 @@ def training_curves(logs: dict[str, pd.DataFrame], x: str = "step", title: str =
     return fig
 
 
-def lr_schedule(schedules: dict[str, np.ndarray], title: str = "") -> Figure:
-    """Learning rate per optimiser step: {group name: [lr at step 0, 1, ...]} (log scale)."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, lrs in schedules.items():
-        ax.plot(np.arange(len(lrs)), lrs, label=name)
-    ax.set(xlabel="optimiser step", ylabel="learning rate", yscale="log", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+def lr_schedule(schedules: dict[str, dict[str, np.ndarray]], title: str = "") -> Figure:
+    """Learning rate per optimiser step, one panel per stage: {stage: {group name: [lr at step 0, 1, ...]}}."""
+    fig, axes = plt.subplots(1, len(schedules), figsize=(4.6 * len(schedules), 3.2), squeeze=False)
+    for ax, (stage, groups) in zip(axes[0], schedules.items()):
+        for name, lrs in groups.items():
+            ax.plot(np.arange(len(lrs)), lrs, label=name)
+        ax.set(title=stage, xlabel="optimiser step", ylabel="learning rate")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

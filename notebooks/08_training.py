@@ -1,0 +1,251 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8. Two-stage training (eqs. 7–8)
+#
+# > "we adopt a two-stage training strategy and selectively freeze or unfreeze model components
+# > in each stage to steer learning." — {cite:t}`chen2026sydes`, Section 3.4
+#
+# **Pretraining** (3.4.1) teaches the image side to see fine detail: the crops are masked
+# (MAE-style {cite:p}`he2022mae`), the text-guided image decoder reconstructs them, and three
+# alignment losses keep local and global features consistent. **Fine-tuning** (3.4.2) freezes
+# what pretraining built and trains the text side and the classifier of one task. The two
+# objectives, with the weights of Table 8:
+#
+# $$
+# \mathcal L_p = \underbrace{1.0}_{\lambda_{rec}}\,\mathcal L_{rec} + \underbrace{0.5}_{\lambda_{si}}\,\mathcal L_{si}
+# + \underbrace{0.025}_{\lambda_{dc}}\,\mathcal L_{dc} + \underbrace{0.5}_{\lambda_{itc}}\,\mathcal L_{itc}
+# \qquad (7)
+# $$
+#
+# $$
+# \mathcal L_f = \underbrace{1.0}_{\lambda_{cls}}\,\mathcal L_{cls} + \underbrace{0.4}_{\lambda_{itc}}\,\mathcal L_{itc}
+# \qquad (8)
+# $$
+#
+# Both stages use AdamW with a learning rate per module, weight decay 0.01 and a cosine schedule
+# with linear warm-up (Table 8, appendix B.2).
+
+# %% tags=["hide-cell"]
+# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
+# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
+# data and checkpoints survive the session.
+import sys
+
+REPO_URL = "https://github.com/sydes-mini/sydes-mini"
+USE_DRIVE = False
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+    if USE_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+
+# %% tags=["parameters"]
+profile = "smoke"   # "full" = the paper's model and recipe (a GPU; MSED in data_dir)
+data_dir = ""       # "" = a small toy world generated here; or an MSED-format folder, e.g. "../data/MSED"
+out_dir = ""        # "" = a temporary folder; e.g. "../runs/chapter8" to keep the checkpoints
+epochs = 1          # per stage (paper: 50)
+batch_size = 4      # None = the profile's (smoke 16; full 32 x 2 accumulated)
+max_steps = 3       # optimiser steps per stage; None = no limit (the whole `epochs`)
+seed = 42
+device = "auto"     # "auto" = cuda when available, else cpu
+overrides = []      # any config field, e.g. ["model.mask_ratio=0.5", "train.pretrain_losses=rec,itc"]
+
+# %%
+import inspect
+import math
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from sydes_mini.config import get_config
+from sydes_mini.data import load_split, make_loader
+from sydes_mini.model import build_model
+from sydes_mini.plots.book import glue
+from sydes_mini.plots.results import lr_schedule, read_log, training_curves
+from sydes_mini.stages import STAGE_GROUPS, set_stage
+from sydes_mini.step import pretrain_loss
+from sydes_mini.toy import synth
+from sydes_mini.train import cosine_with_warmup, train_stage
+
+root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=16, n_dev=8, n_test=8)
+run = Path(out_dir) if out_dir else Path(tempfile.mkdtemp()) / "run"
+options = {"data.root": root, "train.epochs": epochs, "train.batch_size": batch_size, "train.max_steps": max_steps,
+           "seed": seed, "train.device": device}
+cfg = get_config(profile, [*overrides, *(f"{k}={v}" for k, v in options.items() if v is not None)])
+print("profile:", profile, "| data:", root.name, "| run folder:", run.name)
+
+# %% [markdown]
+# ## What is frozen when
+#
+# `set_stage` switches `requires_grad` module by module and returns AdamW parameter groups, one
+# learning rate per module (Table 8); biases, norms and embeddings get no weight decay:
+
+# %%
+print(inspect.getsource(set_stage))
+
+# %%
+model = build_model(get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"]))
+table8 = get_config("full").train                   # the paper's learning rates (Table 8)
+rows = {}
+for stage in ("pretrain", "finetune"):
+    set_stage(model, stage, cfg)
+    group_of = {name: g for g, names in STAGE_GROUPS[stage].items() for name in names}
+    lrs = table8.lr_pretrain if stage == "pretrain" else table8.lr_finetune
+    for name in ("image_encoder", "text_encoder", "image_decoder", "aggregator", "text_decoder", "head"):
+        trainable = sum(p.numel() for p in getattr(model, name).parameters() if p.requires_grad)
+        rows.setdefault(name, {})[stage] = f"{lrs[group_of[name]]:.0e} ({trainable:,})" if trainable else "frozen"
+frozen = pd.DataFrame(rows).T
+frozen.columns = ["pretraining: lr (trainable parameters)", "fine-tuning: lr (trainable parameters)"]
+glue("smoke_lr", f"{max(cfg.train.lr_pretrain.values()):.0e}", display=False)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(frozen.to_string())
+
+# %% [markdown]
+# The learning rates are Table 8's; the parameter counts are those of this profile's model. (The
+# smoke profile trains with {glue:text}`smoke_lr` everywhere instead: its weights start random,
+# not from CLIP and CoCa, and it has only a few hundred steps.)
+#
+# The aggregator belongs to the image decoder's group (it only exists to read the decoder's
+# sub-image features $z$). Note what the text decoder and head do in pretraining: nothing — they
+# are frozen, and `pretrain_loss` does not even run them (their only reader would be
+# $\mathcal L_{cls}$, weight 0 in eq. 7).
+#
+# A check anyone can reason out: after one pretraining step, a frozen module is bit-identical and
+# a trained one has moved.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(seed)
+model = build_model(get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"]))
+optimizer = torch.optim.AdamW(set_stage(model, "pretrain", cfg))
+before = {n: [p.detach().clone() for p in getattr(model, n).parameters()] for n in ("image_encoder", "text_decoder")}
+batch = next(iter(make_loader(load_split(root, "train"), batch_size=4)))
+loss, terms, _ = pretrain_loss(model, batch, cfg, torch.Generator().manual_seed(seed))
+loss.backward()
+optimizer.step()
+for name, old in before.items():
+    same = all(torch.equal(a, b) for a, b in zip(old, getattr(model, name).parameters()))
+    print(f"{name:13s} unchanged after a pretraining step: {same}")
+
+# %% [markdown]
+# ## The learning-rate schedule
+#
+# Each group's rate warms up linearly over the first 15 % (pretraining) or 10 % (fine-tuning) of the
+# optimiser steps, then follows a half cosine down to 0:
+
+# %%
+print(inspect.getsource(cosine_with_warmup))
+
+# %%
+full = get_config("full")
+per_epoch = math.ceil(math.ceil(6127 / full.train.batch_size) / full.train.grad_accum)  # MSED train: 6,127 posts
+total = per_epoch * full.train.epochs
+schedules = {}
+for stage, lrs, warmup in (("pretrain", full.train.lr_pretrain, full.train.warmup_pretrain),
+                           ("finetune", full.train.lr_finetune, full.train.warmup_finetune)):
+    factor = np.array([cosine_with_warmup(total, warmup)(s) for s in range(total)])
+    schedules[stage] = {group: lr * factor for group, lr in lrs.items()}
+glue("steps_per_epoch", per_epoch, display=False)
+glue("total_steps", total, display=False)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for stage, groups in schedules.items():
+    for name, lrs in groups.items():
+        print(f"{stage:8s} {name:13s} peak {lrs.max():.0e} at step {int(lrs.argmax())}, last {lrs[-1]:.1e}")
+
+# %%
+fig = lr_schedule(schedules, title=f"full profile: {total} optimiser steps per stage")
+glue("fig_lr", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_lr
+# :name: fig-lr-schedule
+#
+# Learning rate of every parameter group over each stage of the full recipe (in fine-tuning the
+# text encoder and the head share 1e-4, so their lines coincide):
+# {glue:text}`steps_per_epoch` optimiser steps per epoch (batch 32 × 2 accumulated), 50 epochs.
+# ```
+#
+# With the authors' batch of 64, one MSED epoch is {glue:text}`steps_per_epoch` optimiser steps —
+# which is why their code evaluates on dev "every 96 steps": once per epoch.
+#
+# ## A short run: pretraining, then fine-tuning
+#
+# `train_stage` is the whole trainer (the `pretrain` and `finetune` commands and `reproduce` call
+# it). Here it runs a few steps of each stage on a small toy world; the fine-tune starts from the
+# pretraining's best checkpoint and ends with a test evaluation:
+
+# %%
+print(inspect.getsource(train_stage))
+
+# %% tags=["remove-output"]
+pretrained = train_stage(cfg, "pretrain", run / "pretrain")
+finetuned = train_stage(cfg, "finetune", run / "finetune" / "desire", task="desire", init=run / "pretrain")
+logs = {"pretraining (eq. 7)": read_log(run / "pretrain" / "metrics.jsonl"),
+        "fine-tuning, desire (eq. 8)": read_log(run / "finetune" / "desire" / "metrics.jsonl")}
+steps = {name: int(log["step"].max()) for name, log in logs.items()}
+glue("pretrain_steps", steps["pretraining (eq. 7)"], display=False)
+glue("test_f1", f"{100 * finetuned['test']['f1']:.1f}", display=False)
+
+# %%
+print(sorted(p.name for p in (run / "pretrain").iterdir()))
+print(sorted(p.name for p in (run / "finetune" / "desire").iterdir()))
+
+# %%
+fig = training_curves(logs)
+glue("fig_curves", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_curves
+# :name: fig-training-curves
+#
+# Loss per optimiser step of the short run, read back from each stage's `metrics.jsonl`: the total
+# (black), every term, and the dev evaluations (circles).
+# ```
+#
+# The pretraining ran {glue:text}`pretrain_steps` optimiser steps here; the desire model reached
+# {glue:text}`test_f1` % test macro-F1 — a few steps on a few dozen toy posts, so expect little
+# more than chance. `make reproduce` trains the smoke model properly (chapter 9 shows its
+# results); `profile = "full"` with `max_steps = None` and `epochs = 50` in the parameters cell
+# is the paper's recipe.
+#
+# ## Summary
+#
+# * Pretraining (eq. 7) trains the encoders and the image decoder; fine-tuning (eq. 8) freezes
+#   them and trains the text encoder, text decoder and head — `set_stage` does both and returns
+#   per-module learning rates (Table 8).
+# * The schedule is a linear warm-up (15 % / 10 % of the steps) followed by a cosine decay to 0.
+# * `train_stage` writes a stage folder: `config.json`, `best.safetensors`, `last.safetensors`
+#   (exact resume), `metrics.jsonl` and the dev/test metrics.
+#
+# ## Exercises
+#
+# 1. Set `overrides = ["train.pretrain_losses=rec"]` and re-run the short run. Which curves
+#    disappear from the left panel, and why does the total change scale?
+# 2. Why can fine-tuning cache the image encoder's output (`train.cache_features`) but pretraining
+#    cannot? (Hint: what is frozen, and what is random, in each stage?)
+# 3. With `epochs = 3` and `max_steps = None`, how many optimiser steps does the warm-up of
+#    pretraining take on this toy world? Check it against the lr column of `metrics.jsonl`.
