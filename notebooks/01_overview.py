@@ -57,13 +57,14 @@ import torch
 
 from sydes_mini.commands.describe import describe
 from sydes_mini.config import get_config
+from sydes_mini.device import get_device
 from sydes_mini.data import tokenize
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.model import SyDES, build_model
 from sydes_mini.plots.book import glue
 
 torch.manual_seed(seed)
-DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+DEVICE = get_device(device)
 print("profile:", profile, "| device:", DEVICE.type)
 
 # %% [markdown]

@@ -55,6 +55,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from sydes_mini.config import get_config
+from sydes_mini.device import get_device
 from sydes_mini.data import read_split, tokenize
 from sydes_mini.images import load_image
 from sydes_mini.model import build_model
@@ -66,7 +67,7 @@ from sydes_mini.toy import synth
 from sydes_mini.views import mixed_scale_views
 
 torch.manual_seed(seed)
-DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+DEVICE = get_device(device)
 cfg = get_config(profile, [] if profile == "smoke" else ["model.clip_pretrained=none",
                                                          "model.text_decoder_pretrained=none"])
 model = build_model(cfg).to(DEVICE).eval()

@@ -56,9 +56,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
-from safetensors.torch import load_file
 
+from sydes_mini.checkpoint import load_weights
 from sydes_mini.config import Config, get_config
+from sydes_mini.device import get_device
 from sydes_mini.data import collate, load_split
 from sydes_mini.model import SyDES, build_model
 from sydes_mini.model.text_decoder import ImageGuidedTextDecoder
@@ -68,14 +69,15 @@ from sydes_mini.predict import token_strings
 from sydes_mini.toy import synth
 
 torch.manual_seed(seed)
-DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+DEVICE = get_device(device)
 checkpoint = Path(runs) / profile / "finetune" / task / "best.safetensors"
 trained = checkpoint.is_file()                                   # saved with its config.json beside it
 cfg = Config.load(checkpoint.parent / "config.json") if trained else get_config(
     profile, [] if profile == "smoke" else ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"])
 model = build_model(cfg, task)
 if trained:
-    model.load_state_dict(load_file(checkpoint))
+    weights, meta = load_weights(checkpoint, profile=profile, stage="finetune", task=task)
+    model.load_state_dict(weights)
 print(f"weights: {checkpoint}" if trained else f"no checkpoint at {checkpoint}: random weights")
 model = model.to(DEVICE).eval()
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
