@@ -1,0 +1,57 @@
+"""The Jupyter Book builds from the stored chapter outputs (no execution), warnings as errors,
+and every page of the table of contents is there without error output."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_files() -> list[str]:
+    """Every page named in _toc.yml (the root first), without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def test_toc_lists_every_chapter_and_each_page_exists():
+    files = toc_files()
+    chapters = sorted(p.relative_to(ROOT).with_suffix("").as_posix() for p in ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+    assert [c for c in chapters if c not in files] == [], "chapters missing from _toc.yml"
+    missing = [f for f in files if not any((ROOT / f).with_suffix(s).is_file() for s in (".md", ".ipynb"))]
+    assert missing == [], f"_toc.yml names pages that do not exist: {missing}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"              # use the stored outputs
+    (out / "_config.yml").write_text(yaml.safe_dump(config))
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", str(ROOT), "-W", "-n", "--keep-going", "--config", str(out / "_config.yml"),
+                          "--path-output", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, f"book build failed:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    return out / "_build" / "html"
+
+
+def test_every_page_is_built_without_errors(built):
+    for page in toc_files():
+        html = built / f"{page}.html"
+        assert html.is_file(), f"{page} was not built"
+        text = html.read_text()
+        for bad in ("Traceback", "output traceback", "output error"):
+            assert bad not in text, f"{page}.html contains {bad!r}"
+
+
+def test_chapters_have_a_colab_button(built):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    colab = "https://colab.research.google.com/github/" + url.removeprefix("https://github.com/")
+    for page in toc_files():
+        if page.startswith("notebooks/"):
+            assert f"{colab}/blob/main/{page}.ipynb" in (built / f"{page}.html").read_text(), page
