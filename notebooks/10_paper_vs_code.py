@@ -52,7 +52,7 @@ if "google.colab" in sys.modules:
         drive.mount("/content/drive")
 
 # %% tags=["parameters"]
-profile = "smoke"          # "full" = the paper's sizes for the parameter counts below
+profile = "smoke"          # "full" = the paper sizes for the parameter counts below
 data_dir = ""              # "" = generate a small toy world here; or an MSED-format folder
 runs_dir = "../runs/smoke"  # where `make reproduce` wrote its runs (read, never written)
 seed = 0

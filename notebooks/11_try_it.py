@@ -47,9 +47,9 @@ if "google.colab" in sys.modules:
         drive.mount("/content/drive")
 
 # %% tags=["parameters"]
-profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper's model)
+profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper model)
 run_dir = "../runs/smoke"   # a run made by `make reproduce`; its finetune/<task>/best.safetensors are loaded
-data_dir = ""               # "" = a small toy world generated here (the same test images as the smoke run's)
+data_dir = ""               # "" = a small toy world generated here (the same test images as those of the smoke run)
 seed = 0
 device = "auto"             # "auto" = cuda when available, else cpu
 

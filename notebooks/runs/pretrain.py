@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reproduction: pretraining (stage 1, eq. 7)
+#
+# Trains the image encoder, the text encoder and the text-guided image decoder with
+# $\mathcal L_p = \lambda_{rec}\mathcal L_{rec} + \lambda_{si}\mathcal L_{si} + \lambda_{dc}\mathcal L_{dc}
+# + \lambda_{itc}\mathcal L_{itc}$ into `<out_dir>/pretrain/` — the same folder and files as
+# `python -m sydes_mini pretrain --out <out_dir>`. Run it with papermill, writing the executed copy
+# into the run folder (never over this file), from the repository root:
+#
+# ```bash
+# papermill notebooks/runs/pretrain.ipynb runs/smoke/pretrain.ipynb -k python3 -p profile smoke -p out_dir runs/smoke
+# ```
+#
+# Every config field can be changed through `overrides` (`-y '{"overrides": ["model.mask_ratio=0.5"]}'`);
+# `book/reproduce.md` lists the overrides of every row of the paper's tables.
+
+# %% tags=["parameters"]
+profile = "smoke"        # "smoke" (toy world, tiny model, CPU) or "full" (the paper model and recipe, GPU)
+data_dir = ""            # "" = the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
+out_dir = "runs/smoke"   # the run folder; this notebook writes <out_dir>/pretrain
+epochs = None            # None = the profile default (smoke 3, full 50 as in Table 8)
+batch_size = None        # None = the profile default (smoke 16, full 32 x grad_accum 2)
+max_steps = None         # None = no limit; a number stops after that many optimiser steps
+seed = 42
+device = "auto"          # "auto" = cuda when available, else cpu
+overrides = []           # config overrides, e.g. ["model.mask_ratio=0.5", "train.pretrain_losses=rec,itc"]
+
+# %%
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from sydes_mini.config import get_config
+from sydes_mini.plots.results import read_log, training_curves
+from sydes_mini.reproduce import ensure_toy_world, run_stage
+
+root = data_dir or (ensure_toy_world() if profile == "smoke" else None)   # as `reproduce` does
+options = {"data.root": root, "train.epochs": epochs, "train.batch_size": batch_size,
+           "train.max_steps": max_steps, "seed": seed, "train.device": device}
+cfg = get_config(profile, [*overrides, *(f"{k}={v}" for k, v in options.items() if v is not None)])
+print(cfg.to_json())
+
+# %% [markdown]
+# `run_stage` is what `reproduce` calls: a finished stage (with `done.json`) is skipped, an interrupted
+# one (only `last.safetensors`) is resumed exactly, anything else is trained from the start.
+
+# %%
+out = Path(out_dir) / "pretrain"
+result = run_stage(cfg, "pretrain", out)
+print(json.dumps({"out": str(out), "best_dev": result["dev"]}, indent=2))
+
+# %%
+fig = training_curves({"pretrain": read_log(out / "metrics.jsonl")}, title=f"{profile}: pretraining (eq. 7)")
+plt.show()
