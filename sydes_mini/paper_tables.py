@@ -41,6 +41,7 @@ class RunSpec:
     overrides: tuple[str, ...] = ()
     pretrain: bool = True          # False: fine-tune from scratch (SyDES-B, paper 4.1.4)
     note: str = ""
+    baseline: bool = False         # True: not SyDES but the TF-IDF + logistic-regression text baseline
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ SYDES_B = RunSpec(("train.finetune_losses=cls",), pretrain=False,
 RUNS: dict[str, RunSpec] = {
     MAIN: RunSpec(note="the complete model: eq. 7 then eq. 8 with every loss"),
     "table3/sydes-b": SYDES_B,
+    "table3/tfidf": RunSpec(baseline=True, note="not in the paper: a cheap text-only reference, "
+                                                "`python -m sydes_mini baseline`"),
     "table4/rec": RunSpec(_losses("rec", "cls,itc")),
     "table4/rec-itc": RunSpec(_losses("rec,itc", "cls,itc")),
     "table4/rec-itc-si": RunSpec(_losses("rec,itc,si", "cls,itc")),
@@ -123,6 +126,7 @@ TABLES: dict[int, PaperTable] = {t.number: t for t in (
     PaperTable(3, "Comparison between SyDES and different modality baseline models", ("precision", "recall", "f1"), (
         Row("bertweet", "BERTweet (text)", _v("77.11 81.19 78.86 80.99 77.15 78.34 82.25 83.62 82.49")),
         Row("resnet", "ResNet (image)", _v("49.97 49.35 49.20 58.74 54.67 56.40 70.85 70.61 70.64")),
+        Row("tfidf", "TF-IDF + logistic regression (text, ours only)", (None,) * 9, "table3/tfidf"),
         Row("sydes-b", "SyDES-B", _v("80.77 67.43 72.27 81.04 80.66 80.80 89.09 85.58 86.50"), "table3/sydes-b"),
         Row("sydes", "SyDES", _v("84.09 84.07 84.02 84.92 84.81 84.74 89.28 89.13 89.19"), MAIN),
     )),
@@ -218,13 +222,19 @@ def run_dir(runs_dir: str | Path, run: str) -> Path:
     return Path(runs_dir) if run == MAIN else Path(runs_dir) / run
 
 
+DATA = {"smoke": "data/toy", "full": "data/MSED"}   # where `reproduce` reads each profile's data by default
+
+
 def reproduce_command(profile: str, run: str, runs_dir: str | Path | None = None) -> str:
-    """The ``python -m sydes_mini reproduce`` line that writes ``run``'s ``summary.json``."""
+    """The command line that writes ``run``'s ``summary.json`` (``reproduce``, or ``baseline`` for its row)."""
     spec = RUNS[run]
     out = run_dir(runs_dir or f"runs/{profile}", run)
+    if spec.baseline:
+        return shlex.join(["python", "-m", "sydes_mini", "baseline", "--data", DATA[profile],
+                           "--out", str(out / "summary.json")])
     args = ["python", "-m", "sydes_mini", "reproduce", "--profile", profile]
     if profile == "full":
-        args += ["--data", "data/MSED"]
+        args += ["--data", DATA[profile]]
     args += ["--out", str(out)]
     if not spec.pretrain:
         args += ["--init", "none"]
@@ -234,12 +244,15 @@ def reproduce_command(profile: str, run: str, runs_dir: str | Path | None = None
 
 
 def papermill_commands(profile: str, run: str, runs_dir: str | Path | None = None) -> list[str]:
-    """The same run through the notebooks in ``notebooks/runs`` (executed copies land in the run folder)."""
+    """The same run through the notebooks in ``notebooks/runs`` (executed copies land in the run folder);
+    none for the text baseline, which has no notebook."""
     spec = RUNS[run]
+    if spec.baseline:
+        return []
     out = run_dir(runs_dir or f"runs/{profile}", run)
     common = ["-k", "python3", "-p", "profile", profile, "-p", "out_dir", str(out)]
     if profile == "full":
-        common += ["-p", "data_dir", "data/MSED"]
+        common += ["-p", "data_dir", DATA[profile]]
     if spec.overrides:
         common += ["-y", json.dumps({"overrides": list(spec.overrides)})]
     lines = []
@@ -350,8 +363,8 @@ def commands_markdown(profile: str = "full") -> str:
             seen.add(run)
             note = f" ({RUNS[run].note})" if RUNS[run].note else ""
             pm = "\n".join("  " + x for x in papermill_commands(profile, run))
-            parts.append(f"- {label}{note}:\n\n  ```bash\n  {reproduce_command(profile, run)}\n  ```\n\n"
-                         f"  or with papermill:\n\n  ```bash\n{pm}\n  ```\n")
+            pm = f"  or with papermill:\n\n  ```bash\n{pm}\n  ```\n" if pm else ""
+            parts.append(f"- {label}{note}:\n\n  ```bash\n  {reproduce_command(profile, run)}\n  ```\n\n{pm}")
         parts.append("")
     parts.append(f"Then rebuild every table beside the paper's numbers:\n\n```bash\n{tables_command(profile)}\n```\n")
     return "\n".join(parts)

@@ -36,7 +36,7 @@ batch_size = None        # None = the profile default
 max_steps = None         # None = no limit
 seed = 42
 device = "auto"          # "auto" = cuda when available, else cpu
-overrides = []           # config overrides, e.g. ["train.finetune_losses=cls"]
+overrides = []           # config overrides as key=value strings, e.g. model.mask_ratio=0.5
 
 # %%
 import json

@@ -37,7 +37,7 @@ batch_size = None        # None = the profile default (smoke 16, full 32 x grad_
 max_steps = None         # None = no limit; a number stops after that many optimiser steps
 seed = 42
 device = "auto"          # "auto" = cuda when available, else cpu
-overrides = []           # config overrides, e.g. ["model.mask_ratio=0.5", "train.pretrain_losses=rec,itc"]
+overrides = []           # config overrides as key=value strings, e.g. model.mask_ratio=0.5
 
 # %%
 import json
