@@ -386,7 +386,9 @@ def load_pretrained(model, init: str | Path, profile: str) -> None:
 
 def train_stage(cfg: Config, stage: str, out: str | Path, task: str | None = None,
                 init: str | Path | None = None, resume: bool = False) -> dict:
-    """Train one stage; fine-tuning also evaluates its best checkpoint on test. -> {"dev": ..., "test": ...}.
+    """Train one stage; fine-tuning also evaluates its best checkpoint on test.
+
+    -> ``{"dev": best dev metrics, ["test": test metrics,] "wall_s", "steps"}``, also written to ``done.json``
 
     A finished stage writes ``done.json`` (best dev record, wall time), which ``reproduce`` uses to skip it.
     """
@@ -395,9 +397,9 @@ def train_stage(cfg: Config, stage: str, out: str | Path, task: str | None = Non
     result = {"dev": trainer.fit()}
     if stage == "finetune" and trainer.rank == 0:
         result["test"] = trainer.test()
+    result.update(wall_s=time.perf_counter() - start, steps=trainer.progress.step)
     if trainer.rank == 0:
-        write_json(Path(out) / "done.json", {**result, "wall_s": time.perf_counter() - start,
-                                             "steps": trainer.progress.step})
+        write_json(Path(out) / "done.json", result)
     if trainer.world > 1:
         dist.barrier()
     return result

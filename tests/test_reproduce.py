@@ -1,0 +1,55 @@
+"""reproduce: one pretraining, three fine-tunes, summary.json; a finished run is not trained again."""
+import json
+
+import pytest
+
+from sydes_mini.labels import TASKS
+from sydes_mini.paper_tables import load_summary
+from sydes_mini.reproduce import format_summary, reproduce
+from sydes_mini.toy import synth
+
+TINY = ["train.epochs=1", "train.batch_size=6"]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return synth(tmp_path_factory.mktemp("toy"), n_train=12, n_dev=6, n_test=6, seed=1)
+
+
+def test_reproduce_writes_a_summary_the_book_reads_and_reruns_for_free(toy, tmp_path, capsys):
+    out = tmp_path / "run"
+    summary = reproduce("smoke", out, toy, overrides=TINY)
+    assert set(summary) == set(TASKS)
+    for task, s in summary.items():
+        t = s["test"]
+        assert all(0.0 <= t[m] <= 1.0 for m in ("precision", "recall", "f1", "accuracy")) and t["n"] == 6
+        assert 0.0 < s["majority"]["f1"] <= 1.0 and s["seeds"] == [t["f1"]]
+        done = json.loads((out / "finetune" / task / "done.json").read_text())
+        assert done["test"]["f1"] == t["f1"]
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert set(load_summary(out / "summary.json")) == set(TASKS)            # what paper_tables/book read
+    info = json.loads((out / "reproduce.json").read_text())
+    assert info["seeds"] == 1 and set(info["stage_wall_s"][0]) == {"pretrain", *TASKS}
+    assert "majority F1" in format_summary(summary)
+
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.safetensors")}
+    capsys.readouterr()
+    assert reproduce("smoke", out, toy, overrides=TINY) == summary        # nothing trained again
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.safetensors")} == stamps
+    assert capsys.readouterr().out.count("already complete, skipped") == 4
+
+
+def test_a_finished_run_with_other_settings_is_refused(toy, tmp_path):
+    out = tmp_path / "run"
+    reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"])
+    with pytest.raises(Exception, match="model.mask_ratio"):
+        reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1", "model.mask_ratio=0.5"])
+
+
+def test_several_seeds_report_mean_and_std(toy, tmp_path):
+    summary = reproduce("smoke", tmp_path / "run", toy, seeds=2, overrides=[*TINY, "train.max_steps=1"])
+    for s in summary.values():
+        assert len(s["seeds"]) == 2 and s["test"]["f1"] == pytest.approx(sum(s["seeds"]) / 2)
+        assert s["test"]["f1_std"] >= 0 and "accuracy_std" in s["test"]
+    assert (tmp_path / "run" / "seed-42" / "finetune" / "desire" / "metrics_test.json").exists()
+    assert (tmp_path / "run" / "seed-43" / "pretrain" / "best.safetensors").exists()
