@@ -22,16 +22,20 @@ def command_names() -> list[str]:
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All commands (for --help), or just ``only``: a broken or slow command never affects the others."""
     parser = argparse.ArgumentParser(prog="python -m sydes_mini", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in command_names():
-        importlib.import_module(f"sydes_mini.commands.{name}").register(sub)
+        if only in (None, name):
+            importlib.import_module(f"sydes_mini.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    only = argv[0] if argv and argv[0] in command_names() else None
+    args = build_parser(only).parse_args(argv)
     return int(args.func(args) or 0)
 
 
