@@ -13,6 +13,8 @@ def random_masking(x: torch.Tensor, mask_ratio: float, generator: torch.Generato
     ids_restore [N, P] (the permutation that puts the shuffled patches back).
     """
     N, P, C = x.shape
+    if mask_ratio == 0:   # nothing to hide: keep patch order, draw no random numbers
+        return x, torch.zeros(N, P, device=x.device), torch.arange(P, device=x.device).expand(N, P)
     keep = round((1 - mask_ratio) * P)
     noise = torch.rand(N, P, generator=generator, device=generator.device if generator else x.device)
     noise = noise.to(x.device)
