@@ -13,31 +13,9 @@ from sydes_mini.toy import synth
 N = 4   # samples in the toy train split = the batch compared below
 
 
-def keeps_patch_order() -> bool:
-    """Does the encoder leave the patches in order at mask ratio 0 (as the cache stores them)?"""
-    x = torch.randn(2, 5, 3)
-    return torch.equal(random_masking(x, 0.0)[0], x)
-
-
-EXACT = keeps_patch_order()
-
-
 def assert_same(a: torch.Tensor, b: torch.Tensor) -> None:
-    """Bit-identical when the uncached path is deterministic; while ``random_masking`` still shuffles the
-    patches at m = 0 the uncached encoder sums in a random order, so only float rounding may differ."""
-    if EXACT:
-        assert torch.equal(a, b), (a - b).abs().max()
-    else:
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
-
-
-def stored(features: cache.FeatureDataset) -> dict[str, torch.Tensor]:
-    """The stored tensors; while the encoder shuffles the global view's patches (see ``EXACT``), its
-    tokens are compared as a set (each channel sorted over the tokens)."""
-    out = dict(features.features)
-    if not EXACT:
-        out["global_tokens"] = out["global_tokens"].sort(dim=1).values
-    return out
+    """Bit-identical: at mask ratio 0 the encoder keeps patch order and draws no random numbers."""
+    assert torch.equal(a, b), (a - b).abs().max()
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +57,6 @@ def test_cached_step_equals_uncached_step(toy, overrides):
     assert any(g.abs().sum() > 0 for g in grads_c)
 
 
-@pytest.mark.xfail(not EXACT, strict=True, reason="model/image_encoder.py random_masking shuffles the patches "
-                   "and draws random numbers even at mask ratio 0, so uncached fine-tuning is not bit-reproducible "
-                   "(fix: see notes/issue5_speed.md)")
 def test_mask_ratio_zero_keeps_patch_order_and_draws_nothing():
     x = torch.randn(3, 196, 8)
     state = torch.get_rng_state()
@@ -106,7 +81,7 @@ def test_collate_rebuilds_unmasked_features(toy):
 
 def test_cache_does_not_depend_on_encoding_batch_size(toy):
     _, model, dataset = setup(toy)
-    one, all_ = stored(cache.cached_dataset(model, dataset, 1)), stored(cache.cached_dataset(model, dataset, N))
+    one, all_ = cache.cached_dataset(model, dataset, 1).features, cache.cached_dataset(model, dataset, N).features
     for name in one:
         torch.testing.assert_close(one[name], all_[name], rtol=1e-5, atol=1e-5)
 
@@ -115,8 +90,8 @@ def test_disk_cache_and_half_precision(toy, tmp_path):
     _, model, dataset = setup(toy)
     ram = cache.cached_dataset(model, dataset, batch_size=N)
     disk = cache.cached_dataset(model, dataset, batch_size=N, cache_dir=tmp_path / "features")
-    for name, t in stored(ram).items():
-        assert_same(stored(disk)[name], t)
+    for name, t in ram.features.items():
+        assert_same(disk.features[name], t)
     assert list((tmp_path / "features").iterdir()) == []               # mapped files have no name left
     model.train()
     half = cache.cached_dataset(model, dataset, batch_size=N, dtype=torch.bfloat16)
