@@ -15,6 +15,11 @@ optimiser, the schedule and the scaler are in ``last.safetensors``. A resumed
 run skips exactly the batches already consumed, so a run killed with SIGKILL
 and resumed ends with the same weights and log as one never interrupted.
 
+**Several processes** (``torchrun --nproc_per_node N``, gloo on CPU, nccl on CUDA): each process
+takes every N-th sample of the epoch's order (as ``DistributedSampler``) and the gradients are
+averaged with one all-reduce before each optimiser step, so N processes with ``batch_size / N``
+each follow the one-process run with the global batch. Only process 0 writes files and evaluates.
+
 A stage's folder (``RUN/pretrain`` or ``RUN/finetune/<task>``)::
 
     config.json  best.safetensors  last.safetensors  metrics.jsonl  dev_metrics.json  [metrics_test.json]
@@ -32,7 +37,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -112,14 +116,13 @@ def distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-class DDP(DistributedDataParallel):
-    """DistributedDataParallel that also answers the wrapped model's attributes (``step`` reads them)."""
-
-    def __getattr__(self, name):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self.module, name)
+def average_gradients(optimizer: torch.optim.Optimizer, world: int) -> None:
+    """Data parallelism: every process gets the mean of all processes' gradients (what DDP's all-reduce does)."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if p.grad is not None:           # the same parameters get gradients in every process
+                dist.all_reduce(p.grad)
+                p.grad /= world
 
 
 def check_finite(loss: torch.Tensor, terms: dict, batch: dict, step: int) -> None:
@@ -158,7 +161,6 @@ class Trainer:
         self.prepare_folder(resume)
         seed_everything(cfg.seed)
         self.model = self.build(init)
-        self.net = DDP(self.model, find_unused_parameters=True) if self.world > 1 else self.model
         self.train_set, self.dev_set = self.dataset("train"), self.dataset("dev")
         self.optimizer = torch.optim.AdamW(set_stage(self.model, stage, cfg), lr=0.0)
         warmup = cfg.train.warmup_pretrain if stage == "pretrain" else cfg.train.warmup_finetune
@@ -232,9 +234,9 @@ class Trainer:
     def loss(self, batch: dict):
         with autocast(self.device, self.cfg.train.precision):
             if self.stage == "pretrain":
-                loss, terms, _ = pretrain_loss(self.net, batch, self.cfg, self.mask_generator)
+                loss, terms, _ = pretrain_loss(self.model, batch, self.cfg, self.mask_generator)
             else:
-                loss, terms, _ = finetune_loss(self.net, batch, self.cfg, self.task)
+                loss, terms, _ = finetune_loss(self.model, batch, self.cfg, self.task)
         return loss, terms
 
     def step(self, batches: list[dict]) -> dict:
@@ -242,13 +244,14 @@ class Trainer:
         start, totals = time.perf_counter(), {}
         for k, batch in enumerate(batches):
             batch = to_device(batch, self.device)
-            sync = self.net.no_sync() if self.world > 1 and k < len(batches) - 1 else _nothing()
-            with sync:
-                loss, terms = self.loss(batch)
-                check_finite(loss, terms, batch, self.progress.step)
-                self.scaler.scale(loss / len(batches)).backward()
+            loss, terms = self.loss(batch)
+            check_finite(loss, terms, batch, self.progress.step)
+            self.scaler.scale(loss / len(batches)).backward()
             for name, value in {"loss": loss, **terms}.items():
                 totals[name] = totals.get(name, 0.0) + float(value.detach()) / len(batches)
+        if self.world > 1:
+            average_gradients(self.optimizer, self.world)
+            totals = mean_over_processes(totals, self.world)
         lr = self.optimizer.param_groups[0]["lr"]
         norm = optimiser_step(self.optimizer, self.scaler, self.cfg.train.grad_clip)
         self.scheduler.step()
@@ -345,12 +348,11 @@ class Trainer:
         return metrics
 
 
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+def mean_over_processes(values: dict[str, float], world: int) -> dict[str, float]:
+    """Logged loss terms as means over all processes (each process saw 1/world of the batch)."""
+    t = torch.tensor(list(values.values()), dtype=torch.float64)
+    dist.all_reduce(t)
+    return dict(zip(values, (t / world).tolist()))
 
 
 def summary(metrics: dict) -> dict:

@@ -77,6 +77,6 @@ def register(sub) -> None:
     p = sub.add_parser("pretrain", help="stage 1 (eq. 7): train encoders and image decoder into OUT/pretrain",
                        description="Pretraining (paper 3.4, eq. 7). Writes OUT/pretrain/{config.json, "
                                    "best.safetensors, last.safetensors, metrics.jsonl, dev_metrics.json}. "
-                                   "Under torchrun it trains with DDP (gloo on CPU, nccl on CUDA).")
+                                   "Under torchrun it trains data-parallel (gradients all-reduced; gloo on CPU, nccl on CUDA).")
     add_common(p, "run folder; this stage writes OUT/pretrain")
     p.set_defaults(func=run)
