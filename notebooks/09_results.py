@@ -227,8 +227,10 @@ plt.close("all")
 # Macro-F1 on test: desire {glue:text}`f1_desire` %, emotion {glue:text}`f1_emotion` %,
 # sentiment {glue:text}`f1_sentiment` %. On the toy world, sentiment follows emotion exactly and
 # emotion is the background colour, so both are easy for any view; desire is a small glyph in a
-# corner, which only the crops see clearly (chapter 3) — the rarest desires are where a short
-# smoke run fails first. On MSED, the paper reports its largest gains on desire (Table 2).
+# corner, which only the crops see clearly (chapter 3). Read the desire matrix before the number:
+# a short smoke run can fall back to `none`, the most common desire, for most posts, which gives a low
+# macro-F1 even when accuracy looks fine (the always-`none` floor is in `summary.json` under
+# `majority`). On MSED, the paper reports its largest gains on desire (Table 2).
 #
 # ## Summary
 #
