@@ -31,7 +31,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,6 @@ class Progress:
     best: float | None = None
     best_step: int = -1
     log_bytes: int = 0            # length of metrics.jsonl at this point (a resumed run cuts it back here)
-    history: list = field(default_factory=list)
 
 
 # -- small pieces -------------------------------------------------------------------------------

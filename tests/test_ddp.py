@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from sydes_mini.checkpoint import load_weights
 from sydes_mini.cli import main
