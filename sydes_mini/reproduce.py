@@ -51,11 +51,15 @@ def run_stage(cfg: Config, stage: str, out: Path, **kwargs) -> dict:
     return train_stage(cfg, stage, out, resume=resume, **kwargs)
 
 
-def one_seed(cfg: Config, run: Path) -> dict:
-    """Pretrain once, fine-tune each task from it -> {"pretrain": done, task: done}."""
-    done = {"pretrain": run_stage(cfg, "pretrain", run / "pretrain")}
+def one_seed(cfg: Config, run: Path, pretrain: bool = True) -> dict:
+    """Pretrain once, fine-tune each task from it -> {"pretrain": done, task: done}.
+
+    ``pretrain=False`` is SyDES-B (Table 3): each task is fine-tuned from the initial weights.
+    """
+    done = {"pretrain": run_stage(cfg, "pretrain", run / "pretrain")} if pretrain else {}
+    init = run / "pretrain" if pretrain else None
     for task in TASKS:
-        done[task] = run_stage(cfg, "finetune", run / "finetune" / task, task=task, init=run / "pretrain")
+        done[task] = run_stage(cfg, "finetune", run / "finetune" / task, task=task, init=init)
     return done
 
 
@@ -76,19 +80,24 @@ def summarise(per_seed: list[dict], root: str | Path) -> dict:
 
 
 def reproduce(profile: str = "smoke", out: str | Path = "runs/smoke", data: str | Path | None = None,
-              seeds: int = 1, overrides: list[str] = ()) -> dict:
-    """The whole paper recipe for a profile -> ``summary.json`` (also returned)."""
+              seeds: int = 1, overrides: list[str] = (), init: str = "pretrain") -> dict:
+    """The whole paper recipe for a profile -> ``summary.json`` (also returned).
+
+    ``init="none"`` skips pretraining and fine-tunes from the initial weights (SyDES-B, Table 3).
+    """
+    if init not in ("pretrain", "none"):
+        raise ValueError(f"init must be 'pretrain' or 'none', got {init!r}")
     start, out = time.perf_counter(), Path(out)
     base = get_config(profile, overrides)
     root = Path(data) if data else ensure_toy_world() if profile == "smoke" else Path(base.data.root)
     per_seed = []
     for i in range(seeds):
         cfg = get_config(profile, [*overrides, f"data.root={root}", f"seed={base.seed + i}"])
-        per_seed.append(one_seed(cfg, out if seeds == 1 else out / f"seed-{cfg.seed}"))
+        per_seed.append(one_seed(cfg, out if seeds == 1 else out / f"seed-{cfg.seed}", init == "pretrain"))
     summary = summarise(per_seed, root)
     write_json(out / "summary.json", summary)
     stages = [{name: d["wall_s"] for name, d in s.items()} for s in per_seed]
-    write_json(out / "reproduce.json", {"profile": profile, "data": str(root), "seeds": seeds,
+    write_json(out / "reproduce.json", {"profile": profile, "data": str(root), "seeds": seeds, "init": init,
                                         "overrides": list(overrides), "stage_wall_s": stages,
                                         "wall_s_this_call": time.perf_counter() - start})
     return summary

@@ -167,12 +167,7 @@ def test_the_books_reproduce_page_has_the_registrys_commands(tmp_path):
         pt.update_markdown(tmp_path / "bad.md")
 
 
-NEEDS_INIT_NONE = pytest.mark.xfail(strict=True, raises=SystemExit,
-                                    reason="`reproduce` has no --init none yet (diff in the book2 report)")
-
-
-@pytest.mark.parametrize("run", [pytest.param(r, marks=[] if s.pretrain else [NEEDS_INIT_NONE])
-                                 for r, s in pt.RUNS.items()])
+@pytest.mark.parametrize("run", list(pt.RUNS))
 def test_every_command_is_accepted_by_the_cli(run, capsys):
     from sydes_mini.cli import build_parser
     for profile in ("smoke", "full"):
@@ -182,3 +177,17 @@ def test_every_command_is_accepted_by_the_cli(run, capsys):
             continue
         assert args.command == "reproduce" and args.profile == profile
         assert args.out == str(pt.run_dir(f"runs/{profile}", run)) and args.overrides == list(pt.RUNS[run].overrides)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+def test_make_reproduce_runs_the_registrys_papermill_commands(profile):
+    """`make reproduce` is the main run of book/reproduce.md through the notebooks, then the tables."""
+    import shutil
+    import subprocess
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).parents[1]
+    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "reproduce", f"PROFILE={profile}"], cwd=root,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    expected = [*pt.papermill_commands(profile, pt.MAIN), pt.tables_command(profile)]
+    assert [shlex.split(x) for x in dry if x.startswith("papermill")] == [shlex.split(x) for x in expected]

@@ -53,3 +53,13 @@ def test_several_seeds_report_mean_and_std(toy, tmp_path):
         assert s["test"]["f1_std"] >= 0 and "accuracy_std" in s["test"]
     assert (tmp_path / "run" / "seed-42" / "finetune" / "desire" / "metrics_test.json").exists()
     assert (tmp_path / "run" / "seed-43" / "pretrain" / "best.safetensors").exists()
+
+
+def test_init_none_is_sydes_b_without_pretraining(toy, tmp_path):
+    out = tmp_path / "run"
+    summary = reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"], init="none")
+    assert set(summary) == set(TASKS) and not (out / "pretrain").exists()
+    info = json.loads((out / "reproduce.json").read_text())
+    assert info["init"] == "none" and set(info["stage_wall_s"][0]) == set(TASKS)
+    with pytest.raises(ValueError, match="'pretrain' or 'none'"):
+        reproduce("smoke", out, toy, init="scratch")

@@ -9,7 +9,7 @@ from .pretrain import clean_errors
 @clean_errors
 def run(args) -> int:
     from ..reproduce import format_summary, reproduce
-    summary = reproduce(args.profile, args.out, args.data, args.seeds, args.overrides)
+    summary = reproduce(args.profile, args.out, args.data, args.seeds, args.overrides, args.init)
     print(format_summary(summary))
     out = Path(args.out)
     print(f"results: {out / 'summary.json'} (test metrics per task), {out / 'reproduce.json'} (wall times), "
@@ -29,6 +29,9 @@ def register(sub) -> None:
                    help="MSED-format folder; default: data/toy for smoke (generated if missing), data/MSED for full")
     p.add_argument("--seeds", type=int, default=1, metavar="N",
                    help="run N seeds (seed, seed+1, ...); summary.json then holds means and <metric>_std")
+    p.add_argument("--init", default="pretrain", choices=["pretrain", "none"],
+                   help="pretrain: fine-tune from this run's pretraining (SyDES); "
+                        "none: skip pretraining, fine-tune from the initial weights (SyDES-B, Table 3)")
     p.add_argument("--out", required=True, metavar="RUN", help="run folder, e.g. runs/smoke")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config field for every stage, e.g. model.use_crops=false (repeatable)")
