@@ -49,6 +49,21 @@ book: venv
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open $(abspath _build/html/index.html)"
 
+# The reproduction notebooks of notebooks/runs, run by papermill: pretrain, finetune once per
+# task, then the tables. Executed copies and results go to runs/<profile>/ (book/reproduce.md).
+# Smoke by default (toy world, generated when missing); PROFILE=full on a GPU reads data/MSED.
+PROFILE ?= smoke
+RUN     ?= runs/$(PROFILE)
+PM_ARGS = -k python3 -p profile $(PROFILE) -p out_dir $(RUN)$(if $(filter full,$(PROFILE)), -p data_dir data/MSED)
+reproduce: venv
+	@mkdir -p $(RUN)
+	papermill notebooks/runs/pretrain.ipynb $(RUN)/pretrain.ipynb $(PM_ARGS)
+	papermill notebooks/runs/finetune.ipynb $(RUN)/finetune_desire.ipynb $(PM_ARGS) -p task desire -p init pretrain
+	papermill notebooks/runs/finetune.ipynb $(RUN)/finetune_emotion.ipynb $(PM_ARGS) -p task emotion -p init pretrain
+	papermill notebooks/runs/finetune.ipynb $(RUN)/finetune_sentiment.ipynb $(PM_ARGS) -p task sentiment -p init pretrain
+	papermill notebooks/runs/tables.ipynb $(RUN)/tables.ipynb -k python3 -p profile $(PROFILE) -p runs_dir $(RUN)
+	@echo "results: $(abspath $(RUN))/summary.json; tables: $(abspath $(RUN))/tables/tables.html"
+
 # One PNG per built page, taken by headless Debian chromium (apt-get install -y chromium).
 # The pages load MathJax from a CDN; on an offline machine Debian's MathJax 2
 # (apt-get install -y libjs-mathjax) is swapped in, in a copy of the site, so the
