@@ -62,7 +62,7 @@ batch_size = 4      # None = the profile default (smoke 16; full 32 x 2 accumula
 max_steps = 3       # optimiser steps per stage; None = no limit (the whole `epochs`)
 seed = 42
 device = "auto"     # "auto" = cuda when available, else cpu
-overrides = []      # any config field, e.g. ["model.mask_ratio=0.5", "train.pretrain_losses=rec,itc"]
+overrides = []      # config overrides as key=value strings, e.g. model.mask_ratio=0.5
 
 # %%
 import inspect

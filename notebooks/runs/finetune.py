@@ -31,7 +31,7 @@ task = "desire"          # desire, emotion or sentiment
 init = "pretrain"        # "pretrain" = <out_dir>/pretrain; "none" = no pretraining (SyDES-B); or a pretrain folder
 data_dir = ""            # "" = the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
 out_dir = "runs/smoke"   # the run folder; this notebook writes <out_dir>/finetune/<task> (and summary.json)
-epochs = None            # None = the profile default (smoke 3, full 50 as in Table 8)
+epochs = None            # None = the profile default (smoke 5, full 50 as in Table 8)
 batch_size = None        # None = the profile default
 max_steps = None         # None = no limit
 seed = 42
