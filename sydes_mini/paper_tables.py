@@ -370,7 +370,8 @@ def commands_markdown(profile: str = "full") -> str:
     return "\n".join(parts)
 
 
-BEGIN, END = "<!-- begin: python -m sydes_mini.paper_tables --update book/reproduce.md -->", "<!-- end -->"
+# the generated block of book/reproduce.md and README.md lies between these two lines
+BEGIN, END = "<!-- begin: python -m sydes_mini.paper_tables --update <this page> -->", "<!-- end -->"
 
 
 def update_markdown(path: str | Path, profile: str = "full") -> None:

@@ -153,13 +153,14 @@ def test_cli_prints_one_command_per_run(capsys):
     assert "python -m sydes_mini baseline --data data/toy --out runs/smoke/table3/tfidf/summary.json" in lines
 
 
-def test_the_books_reproduce_page_has_the_registrys_commands(tmp_path):
-    page = Path(__file__).parents[1] / "book" / "reproduce.md"
-    copy = tmp_path / "reproduce.md"
+@pytest.mark.parametrize("name", ["book/reproduce.md", "README.md"])
+def test_the_reproduce_page_and_readme_have_the_registrys_commands(name, tmp_path):
+    page = Path(__file__).parents[1] / name
+    copy = tmp_path / "page.md"
     copy.write_text(page.read_text())
     pt.update_markdown(copy)
     assert copy.read_text() == page.read_text(), \
-        "book/reproduce.md is out of date: run python -m sydes_mini.paper_tables --update book/reproduce.md"
+        f"{name} is out of date: run python -m sydes_mini.paper_tables --update {name}"
     for run in pt.RUNS:
         assert pt.reproduce_command("full", run) in page.read_text()
     (tmp_path / "bad.md").write_text("no block")
