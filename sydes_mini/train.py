@@ -264,7 +264,7 @@ class Trainer:
         p, accum = self.progress, self.cfg.train.grad_accum
         while p.epoch < self.cfg.train.epochs and not self.done:
             bar = tqdm(total=self.batches_per_epoch, initial=p.batch, desc=f"{self.stage} epoch {p.epoch + 1}",
-                       disable=self.rank != 0, leave=False)
+                       leave=False, **({"disable": True} if self.rank else {}))   # else TQDM_DISABLE decides
             group = []
             for batch in self.loader(p.epoch, p.batch):
                 group.append(batch)
