@@ -70,6 +70,7 @@ import torch
 from sydes_mini import paper_tables
 from sydes_mini.config import get_config
 from sydes_mini.data import load_split, make_loader, read_split
+from sydes_mini.device import get_device
 from sydes_mini.images import load_image
 from sydes_mini.losses import (contrastive_loss, distribution_consistency_loss, reconstruction_loss,
                                similarity_loss)
@@ -84,7 +85,7 @@ from sydes_mini.toy import synth
 from sydes_mini.views import mixed_scale_views
 
 torch.manual_seed(seed)
-DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+DEVICE = get_device(device)
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=2, n_test=2,
                                              seed=seed)
 print("profile:", profile, "| device:", DEVICE.type, "| data:", root.name)

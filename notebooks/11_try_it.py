@@ -27,7 +27,10 @@
 # 3.4.2). For task $T$ with $K_T$ classes the probabilities are the softmax of the head's logits:
 #
 # $$
-# p_T(k \mid I, S) = \frac{\exp \hat y_{T,k}}{\sum_{j=1}^{K_T} \exp \hat y_{T,j}},\qquad
+# p_T(k \mid I, S) = \frac{\exp \hat y_{T,k}}{\sum_{j=1}^{K_T} \exp \hat y_{T,j}},
+# $$
+#
+# $$
 # \hat y_T = \mathrm{MLP}_T\big(\mathrm{TextDec}_T(S, [I^{(g)}, I^{(l)}_1, \dots, I^{(l)}_4])\big)
 # $$
 
@@ -63,6 +66,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from sydes_mini.data import read_split
+from sydes_mini.device import get_device
 from sydes_mini.images import load_image
 from sydes_mini.labels import TASKS
 from sydes_mini.plots.book import glue
@@ -71,7 +75,7 @@ from sydes_mini.plots.results import probability_bars
 from sydes_mini.predict import Predictor, load_predictor
 from sydes_mini.toy import synth
 
-DEVICE = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+DEVICE = get_device(device)
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=1, n_dev=1, n_test=12,
                                              seed=seed)
 examples = read_split(root, "test")
