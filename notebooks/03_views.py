@@ -68,13 +68,13 @@ image = load_image(example.image_path)
 # %% [markdown]
 # ## The equation
 #
-# \begin{equation}
+# \begin{equation*}
 # \begin{aligned}
 # I_i^{(g)} &= \mathrm{DownSample}(I_i), & I_i^{(g)} &\in \mathbb{R}^{224 \times 224 \times 3} \\
 # I_{i,n}^{(l)} &= \mathrm{Crop}_n(I_i), & I_{i,n}^{(l)} &\in \mathbb{R}^{224 \times 224 \times 3},\quad n = 1,2,3,4
 # \end{aligned}
 # \tag{1}
-# \end{equation}
+# \end{equation*}
 #
 # The crops come in the order top-left, top-right, bottom-left, bottom-right.
 #

@@ -90,7 +90,7 @@ print(f"sqrt(768) = {math.sqrt(768):.2f}")
 # %% [markdown]
 # ## Eq. 3, image–text contrast: match images to their captions
 #
-# \begin{equation}
+# \begin{equation*}
 # \begin{aligned}
 # \mathcal{L}_{itc} = {} & \frac{1}{2N}\sum_{i=1}^{N} -\log\frac{\exp(\langle v_i, w_i\rangle/\tau)}
 # {\sum_{j}\exp(\langle v_i, w_j\rangle/\tau)} \\
@@ -98,7 +98,7 @@ print(f"sqrt(768) = {math.sqrt(768):.2f}")
 # {\sum_{j}\exp(\langle w_i, v_j\rangle/\tau)}
 # \end{aligned}
 # \tag{3}
-# \end{equation}
+# \end{equation*}
 #
 # a symmetric cross-entropy (as in CLIP {cite:p}`radford2021clip`) over the $B \times B$
 # similarities of normalised latents. In the code the scale $1/\tau$ is $\exp(t)$ with a learnable
