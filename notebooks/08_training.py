@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sydes_mini.config import get_config
+from sydes_mini.config import config_from_parameters, get_config
 from sydes_mini.data import load_split, make_loader
 from sydes_mini.model import build_model
 from sydes_mini.plots.book import glue
@@ -87,9 +87,8 @@ from sydes_mini.train import cosine_with_warmup, train_stage
 
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=16, n_dev=8, n_test=8)
 run = Path(out_dir) if out_dir else Path(tempfile.mkdtemp()) / "run"
-options = {"data.root": root, "train.epochs": epochs, "train.batch_size": batch_size, "train.max_steps": max_steps,
-           "seed": seed, "train.device": device}
-cfg = get_config(profile, [*overrides, *(f"{k}={v}" for k, v in options.items() if v is not None)])
+cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
+                             max_steps=max_steps, seed=seed, device=device)
 print("profile:", profile, "| data:", root.name, "| run folder:", run.name)
 
 # %% [markdown]

@@ -143,6 +143,21 @@ def get_config(profile: str = "smoke", overrides: Iterable[str] = ()) -> Config:
     return cfg
 
 
+# papermill / notebook parameter -> config field; ``None`` keeps the profile's value
+PARAMETERS = {"data_root": "data.root", "epochs": "train.epochs", "batch_size": "train.batch_size",
+              "max_steps": "train.max_steps", "seed": "seed", "device": "train.device"}
+
+
+def config_from_parameters(profile: str, overrides: Iterable[str] = (), **parameters: Any) -> Config:
+    """A notebook's ``parameters`` cell -> Config: ``overrides`` first, then each parameter that is not None,
+    e.g. ``config_from_parameters("smoke", [], epochs=1, seed=None)`` (names in :data:`PARAMETERS`)."""
+    unknown = sorted(set(parameters) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown notebook parameter(s) {unknown}; known: {sorted(PARAMETERS)}")
+    fields = [f"{PARAMETERS[k]}={v}" for k, v in parameters.items() if v is not None]
+    return get_config(profile, [*overrides, *fields])
+
+
 def apply_override(cfg: Config, item: str) -> None:
     """Set one dotted field from a ``key=value`` string, parsed by the field's type."""
     if "=" not in item:

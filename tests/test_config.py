@@ -1,7 +1,7 @@
 """Profiles, overrides by name, JSON round trip."""
 import pytest
 
-from sydes_mini.config import Config, get_config
+from sydes_mini.config import Config, config_from_parameters, get_config
 
 
 def test_full_profile_is_the_paper_recipe():
@@ -51,3 +51,13 @@ def test_json_round_trip(tmp_path):
 def test_unknown_profile():
     with pytest.raises(ValueError, match="smoke"):
         get_config("huge")
+
+
+def test_notebook_parameters_none_keeps_the_profile_and_overrides_come_first():
+    smoke = get_config("smoke")
+    cfg = config_from_parameters("smoke", ["train.epochs=9", "model.mask_ratio=0.5"], epochs=2, seed=None,
+                                 data_root="data/x", device="cpu")
+    assert cfg.train.epochs == 2 and cfg.model.mask_ratio == 0.5 and cfg.seed == smoke.seed
+    assert cfg.data.root == "data/x" and cfg.train.device == "cpu" and cfg.train.batch_size == smoke.train.batch_size
+    with pytest.raises(ValueError, match="unknown notebook parameter.*'epoch'"):
+        config_from_parameters("smoke", epoch=1)

@@ -45,14 +45,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sydes_mini.config import get_config
+from sydes_mini.config import config_from_parameters
 from sydes_mini.plots.results import read_log, training_curves
 from sydes_mini.reproduce import ensure_toy_world, run_stage
 
 root = data_dir or (ensure_toy_world() if profile == "smoke" else None)   # as `reproduce` does
-options = {"data.root": root, "train.epochs": epochs, "train.batch_size": batch_size,
-           "train.max_steps": max_steps, "seed": seed, "train.device": device}
-cfg = get_config(profile, [*overrides, *(f"{k}={v}" for k, v in options.items() if v is not None)])
+cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
+                             max_steps=max_steps, seed=seed, device=device)
 print(cfg.to_json())
 
 # %% [markdown]
