@@ -41,8 +41,8 @@ if "google.colab" in sys.modules:
         drive.mount("/content/drive")
 
 # %% tags=["parameters"]
-profile = "smoke"   # "full" = the paper's sizes (ViT-B/16 encoders, 12-layer CoCa-size text decoder)
-device = "auto"     # "auto" = cuda when available, else cpu
+profile = "smoke"   # "full": the paper's sizes (ViT-B/16 encoders, 12-layer CoCa-size text decoder)
+device = "auto"     # "auto": cuda when available, else cpu
 seed = 0
 
 # %%

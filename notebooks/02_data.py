@@ -41,7 +41,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"
-data_root = ""      # "" = generate a small toy world here; or an MSED-format folder, e.g. "../data/MSED"
+data_root = ""      # "": generate a small toy world here; or an MSED-format folder, e.g. "../data/MSED"
 n_train = 300       # toy world size (ignored when data_root is given)
 seed = 0
 

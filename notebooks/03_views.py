@@ -41,7 +41,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"
-data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder, e.g. "../data/MSED"
+data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder, e.g. "../data/MSED"
 seed = 0
 
 # %%

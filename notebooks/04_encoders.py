@@ -42,7 +42,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"   # "full": ViT-B/16 widths (random weights here, so it runs offline)
-data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder
+data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
 device = "auto"
 seed = 0
 

@@ -41,7 +41,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"
-data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder
+data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
 runs = "../runs"    # a trained pretraining checkpoint is used if <runs>/<profile>/pretrain/best.safetensors exists
                     # (on Colab with USE_DRIVE: "/content/drive/MyDrive/sydes_mini/runs")
 device = "auto"

@@ -42,7 +42,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"
-data_root = ""      # "" = generate a tiny toy world here; or an MSED-format folder
+data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
 runs = "../runs"    # a fine-tuned checkpoint is used if <runs>/<profile>/finetune/<task>/best.safetensors exists
                     # (on Colab with USE_DRIVE: "/content/drive/MyDrive/sydes_mini/runs")
 task = "desire"

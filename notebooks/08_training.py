@@ -54,15 +54,15 @@ if "google.colab" in sys.modules:
         drive.mount("/content/drive")
 
 # %% tags=["parameters"]
-profile = "smoke"   # "full" = the paper model and recipe (a GPU; MSED in data_dir)
-data_dir = ""       # "" = a small toy world generated here; or an MSED-format folder, e.g. "../data/MSED"
-out_dir = ""        # "" = a temporary folder; e.g. "../runs/chapter8" to keep the checkpoints
+profile = "smoke"   # "full": the paper model and recipe (a GPU; MSED in data_dir)
+data_dir = ""       # "": a small toy world generated here; or an MSED-format folder, e.g. "../data/MSED"
+out_dir = ""        # "": a temporary folder; e.g. "../runs/chapter8" to keep the checkpoints
 epochs = 1          # per stage (paper: 50)
-batch_size = 4      # None = the profile default (smoke 16; full 32 x 2 accumulated)
-max_steps = 3       # optimiser steps per stage; None = no limit (the whole `epochs`)
+batch_size = 4      # None: the profile default (smoke 16; full 32 x 2 accumulated)
+max_steps = 3       # optimiser steps per stage; None: no limit (the whole `epochs`)
 seed = 42
-device = "auto"     # "auto" = cuda when available, else cpu
-overrides = []      # config overrides as key=value strings, e.g. model.mask_ratio=0.5
+device = "auto"     # "auto": cuda when available, else cpu
+overrides = []      # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
 
 # %%
 import inspect

@@ -50,7 +50,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"           # the profile of the runs below: "smoke" (toy world, CPU) or "full" (MSED, GPU)
-runs_dir = "../runs/smoke"  # where `make reproduce` (PROFILE=...) wrote its runs; read, never written
+runs_dir = "../runs/smoke"  # where `make reproduce` (PROFILE ...) wrote its runs; read, never written
 
 # %%
 import inspect

@@ -52,11 +52,11 @@ if "google.colab" in sys.modules:
         drive.mount("/content/drive")
 
 # %% tags=["parameters"]
-profile = "smoke"          # "full" = the paper sizes for the parameter counts below
-data_dir = ""              # "" = generate a small toy world here; or an MSED-format folder
+profile = "smoke"          # "full": the paper sizes for the parameter counts below
+data_dir = ""              # "": generate a small toy world here; or an MSED-format folder
 runs_dir = "../runs/smoke"  # where `make reproduce` wrote its runs (read, never written)
 seed = 0
-device = "auto"            # "auto" = cuda when available, else cpu
+device = "auto"            # "auto": cuda when available, else cpu
 
 # %%
 import inspect

@@ -52,9 +52,9 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper model)
 run_dir = "../runs/smoke"   # a run made by `make reproduce`; its finetune/<task>/best.safetensors are loaded
-data_dir = ""               # "" = a small toy world generated here (the same test images as those of the smoke run)
+data_dir = ""               # "": a small toy world generated here (the same test images as those of the smoke run)
 seed = 0
-device = "auto"             # "auto" = cuda when available, else cpu
+device = "auto"             # "auto": cuda when available, else cpu
 
 # %%
 import inspect

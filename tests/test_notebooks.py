@@ -64,3 +64,13 @@ def test_model_chapters_read_in_the_books_order(name):
     assert -1 not in positions, f"{name} lacks {[s for s, p in zip(steps, positions) if p == -1]}"
     assert positions[0] < positions[1] and positions[-2] < positions[-1], f"{name}: quote first, exercises last"
     assert "Section" in text[positions[0]:text.find("\n\n", positions[0])], f"{name}: cite the paper's section"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS + sorted((ROOT / "notebooks" / "runs").glob("*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter(notebook):
+    """papermill skips a parameter line with a second '=' (e.g. in its comment) and then calls `-p` unknown."""
+    import papermill
+    tagged = next(src for kind, src, tags in cells(notebook) if kind == "code" and "parameters" in tags)
+    names = [line.split("=")[0].strip() for line in tagged.splitlines() if "=" in line and not line.startswith("#")]
+    assert sorted(papermill.inspect_notebook(str(notebook))) == sorted(names)

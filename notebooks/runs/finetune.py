@@ -28,15 +28,15 @@
 # %% tags=["parameters"]
 profile = "smoke"        # "smoke" (toy world, tiny model, CPU) or "full" (the paper model and recipe, GPU)
 task = "desire"          # desire, emotion or sentiment
-init = "pretrain"        # "pretrain" = <out_dir>/pretrain; "none" = no pretraining (SyDES-B); or a pretrain folder
-data_dir = ""            # "" = the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
+init = "pretrain"        # "pretrain": <out_dir>/pretrain; "none": no pretraining (SyDES-B); or a pretrain folder
+data_dir = ""            # "": the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
 out_dir = "runs/smoke"   # the run folder; this notebook writes <out_dir>/finetune/<task> (and summary.json)
-epochs = None            # None = the profile default (smoke 5, full 50 as in Table 8)
-batch_size = None        # None = the profile default
-max_steps = None         # None = no limit
+epochs = None            # None: the profile default (smoke 5, full 50 as in Table 8)
+batch_size = None        # None: the profile default
+max_steps = None         # None: no limit
 seed = 42
-device = "auto"          # "auto" = cuda when available, else cpu
-overrides = []           # config overrides as key=value strings, e.g. model.mask_ratio=0.5
+device = "auto"          # "auto": cuda when available, else cpu
+overrides = []           # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
 
 # %%
 import json

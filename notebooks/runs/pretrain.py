@@ -30,14 +30,14 @@
 
 # %% tags=["parameters"]
 profile = "smoke"        # "smoke" (toy world, tiny model, CPU) or "full" (the paper model and recipe, GPU)
-data_dir = ""            # "" = the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
+data_dir = ""            # "": the profile default data (smoke: data/toy, generated when missing; full: data/MSED)
 out_dir = "runs/smoke"   # the run folder; this notebook writes <out_dir>/pretrain
-epochs = None            # None = the profile default (smoke 5, full 50 as in Table 8)
-batch_size = None        # None = the profile default (smoke 16, full 32 x grad_accum 2)
-max_steps = None         # None = no limit; a number stops after that many optimiser steps
+epochs = None            # None: the profile default (smoke 5, full 50 as in Table 8)
+batch_size = None        # None: the profile default (smoke 16, full 32 x grad_accum 2)
+max_steps = None         # None: no limit; a number stops after that many optimiser steps
 seed = 42
-device = "auto"          # "auto" = cuda when available, else cpu
-overrides = []           # config overrides as key=value strings, e.g. model.mask_ratio=0.5
+device = "auto"          # "auto": cuda when available, else cpu
+overrides = []           # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
 
 # %%
 import json

@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 profile = "smoke"         # the profile the runs were made with (only used to print missing commands)
 runs_dir = "runs/smoke"   # the folder of the main run; ablation runs live in <runs_dir>/table<N>/<row>/
-out_dir = ""              # "" = <runs_dir>/tables
+out_dir = ""              # "": <runs_dir>/tables
 
 # %%
 from pathlib import Path
