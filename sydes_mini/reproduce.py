@@ -39,6 +39,14 @@ def ensure_toy_world(root: str | Path = TOY_ROOT) -> Path:
     return root
 
 
+def data_root(profile: str, data: str | Path | None = None, overrides: list[str] = ()) -> Path:
+    """The data a run reads: ``data`` when given; else the toy world for smoke (generated when missing),
+    else the profile's ``data.root`` (``data/MSED`` for full)."""
+    if data:
+        return Path(data)
+    return ensure_toy_world() if profile == "smoke" else Path(get_config(profile, overrides).data.root)
+
+
 def run_stage(cfg: Config, stage: str, out: Path, **kwargs) -> dict:
     """Train a stage unless ``out/done.json`` says it is finished (then its config must match)."""
     if (out / "done.json").exists():
@@ -88,8 +96,7 @@ def reproduce(profile: str = "smoke", out: str | Path = "runs/smoke", data: str 
     if init not in ("pretrain", "none"):
         raise ValueError(f"init must be 'pretrain' or 'none', got {init!r}")
     start, out = time.perf_counter(), Path(out)
-    base = get_config(profile, overrides)
-    root = Path(data) if data else ensure_toy_world() if profile == "smoke" else Path(base.data.root)
+    base, root = get_config(profile, overrides), data_root(profile, data, overrides)
     per_seed = []
     for i in range(seeds):
         cfg = get_config(profile, [*overrides, f"data.root={root}", f"seed={base.seed + i}"])

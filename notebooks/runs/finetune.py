@@ -47,10 +47,10 @@ import matplotlib.pyplot as plt
 from sydes_mini.config import config_from_parameters
 from sydes_mini.labels import TASKS
 from sydes_mini.plots.results import confusion_matrices, read_log, training_curves
-from sydes_mini.reproduce import ensure_toy_world, format_summary, run_stage, summarise
+from sydes_mini.reproduce import data_root, format_summary, run_stage, summarise
 from sydes_mini.train import write_json
 
-root = data_dir or (ensure_toy_world() if profile == "smoke" else None)   # as `reproduce` does
+root = data_root(profile, data_dir, overrides)   # what `reproduce` reads
 cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
                              max_steps=max_steps, seed=seed, device=device)
 start = None if init == "none" else Path(out_dir) / "pretrain" if init == "pretrain" else Path(init)

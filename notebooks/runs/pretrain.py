@@ -47,9 +47,9 @@ import matplotlib.pyplot as plt
 
 from sydes_mini.config import config_from_parameters
 from sydes_mini.plots.results import read_log, training_curves
-from sydes_mini.reproduce import ensure_toy_world, run_stage
+from sydes_mini.reproduce import data_root, run_stage
 
-root = data_dir or (ensure_toy_world() if profile == "smoke" else None)   # as `reproduce` does
+root = data_root(profile, data_dir, overrides)   # what `reproduce` reads
 cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
                              max_steps=max_steps, seed=seed, device=device)
 print(cfg.to_json())
