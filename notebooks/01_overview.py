@@ -133,8 +133,9 @@ for name in ("v", "w", "pixels", "z", "p_agg", "alpha", "logits", "attention"):
     print(f"{name:9s} {list(getattr(out, name).shape)}")
 
 # %% [markdown]
-# `logits` has one score per desire class; `attention` holds, for each of the 77 text
-# positions, a weight on each of the 5 × 196 image patches (chapter 6).
+# `logits` has one score per desire class; `attention` holds, for each of the 76 text
+# positions the decoder reads (all but the end-of-text token), a weight on each of the 5 × 196
+# image patches (chapter 6).
 #
 # ## How big is it?
 #
@@ -156,7 +157,7 @@ fig, ax = plt.subplots(figsize=(7, 3.2))
 sns.barplot(sizes, x="component", y="parameters", hue="profile", ax=ax)
 ax.set_yscale("log")
 ax.set_xlabel("")
-ax.tick_params(axis="x", labelsize=8)
+ax.tick_params(axis="x", labelsize=8, labelrotation=35)
 fig.tight_layout()
 glue("fig_sizes", fig, display=False)
 plt.close(fig)

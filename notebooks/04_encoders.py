@@ -105,7 +105,7 @@ encoder = model.image_encoder
 g = torch.Generator().manual_seed(seed)
 with torch.no_grad():
     patches = encoder.embed(crops.to(DEVICE))                                        # [4, P, C1]
-    tokens, latent, mask, ids_restore = encoder(crops.to(DEVICE), cfg.model.mask_ratio, g)
+    tokens, mask, ids_restore = encoder(crops.to(DEVICE), cfg.model.mask_ratio, g)
     full_tokens, *_ = encoder(crops.to(DEVICE), 0.0)                                 # fine-tuning: m = 0
 P = encoder.num_patches
 glue("n_patches", P, display=False)
@@ -157,7 +157,8 @@ print(inspect.getsource(TextEncoder.forward))
 # NBVAL_CHECK_OUTPUT
 text = tokenize([example.caption])                                   # [1, 77]
 with torch.no_grad():
-    text_tokens, w_cls, w = model.text_encoder(text.to(DEVICE))
+    text_tokens, w_cls = model.text_encoder(text.to(DEVICE))
+    w = model.text_latent(w_cls)                                     # [1, E], unit length
 eot = int(text.argmax(-1))
 print("ids", list(text.shape), "| tokens", list(text_tokens.shape), "| w_cls", list(w_cls.shape),
       "| latent w", list(w.shape))
@@ -170,7 +171,11 @@ print("end-of-text position:", eot, "| w_cls is that token's output:", torch.equ
 # * In pretraining each crop keeps a random $rP = 49$ patches; `mask` (1 = masked) and
 #   `ids_restore` remember which.
 # * The text's CLS feature is the output at the end-of-text token; the latents `v` and `w`
-#   are the CLS features projected to the shared width E.
+#   are the CLS features projected to the shared width E and scaled to unit length
+#   (`model.image_latent`, `model.text_latent`). The paper variant uses CLIP's own
+#   projections; the authors' code (the default) learns new bias-free ones, and puts a new
+#   LayerNorm (`model.image_norm`) on every image token, which keeps training in fine-tuning
+#   while the encoder is frozen (chapter 10).
 #
 # ## Exercises
 #

@@ -61,7 +61,8 @@ from sydes_mini.device import get_device
 from sydes_mini.data import collate, load_split
 from sydes_mini.losses import reconstruction_loss
 from sydes_mini.model import build_model
-from sydes_mini.model.image_decoder import Gate, TextGuidedImageDecoder, patchify, unpatchify, unshuffle
+from sydes_mini.model.image_decoder import (CodeImageDecoder, CrossAttentionBlock, GateKV, patchify, unpatchify,
+                                           unshuffle)
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import reconstructions
 from sydes_mini.toy import synth
@@ -100,55 +101,77 @@ batch = collate([dataset[i] for i in range(2)])
 # \{\tilde X^p_{i,n}\}_{p \in \bar M_{i,n}},\ z_{i,n} = \mathrm{ImgDec}(D^{in}_{i,n}, U^{img}_{i,n}).
 # $$
 #
-# The paper does not spell the gate out. In `sydes_mini` it is a cross-attention from the image
-# tokens to the text, $A = \mathrm{Attn}(D, W)$, let through by a learned sigmoid gate:
+# The paper does not spell the gate out, and the two readings in `sydes_mini` differ.
+#
+# **The authors' code** (`variant="code"`, the default, `CodeImageDecoder`) builds the keys and
+# values of every decoder layer, a memory $U$ with one row per patch, from two sources: the crop
+# tokens themselves (masked places filled with a learned token), projected and LayerNorm'd, and
+# the text as read by $P$ learned *patch queries* $Q$ (one cross-attention). A gate with one
+# learned number per attention head $h$ mixes them:
 #
 # $$
-# U = D + \sigma\big(G\,[D; A] + b\big) \odot A .
+# U_h = \alpha_h\,\mathrm{Attn}(Q, W)_h + (1-\alpha_h)\,\mathrm{LN}(\Pi(V^{(l)}))_h,
+# \qquad \alpha_h = \sigma(b_h).
 # $$
 #
-# Every decoder layer then reads $D$ (queries) and attends to $U$ (keys and values).
+# Their code writes $b_h = -3$ ($\alpha \approx 0.05$: start almost text-free), but their
+# weight initialisation then sets every parameter named `bias` to zero, so training starts
+# from $\alpha_h = 0.5$; `sydes_mini` does the same. Each decoder layer is a cross-attention
+# from $D^{in}$ (queries, with fixed 2-D sin-cos positions) to $U$, then an MLP; there is no
+# self-attention between patches. $z$ is a learned weighted sum over the $P$ patch outputs.
+#
+# **Our reading of the paper** (`variant="paper"`, `PaperImageDecoder`): a cross-attention from
+# the image tokens to the text, $A = \mathrm{Attn}(D, W)$, let through by a learned sigmoid gate,
+# $U = D + \sigma\big(G\,[D; A] + b\big) \odot A$; every layer reads $D$ and attends to $U$;
+# $z$ is the CLS output. The paper fixes neither design; chapter 10 lists the differences.
 
 # %%
 print(inspect.getsource(unshuffle))
-print(inspect.getsource(Gate.forward))
-print(inspect.getsource(TextGuidedImageDecoder.decoder_input))
-print(inspect.getsource(TextGuidedImageDecoder.forward))
+print(inspect.getsource(GateKV.forward))
+print(inspect.getsource(CodeImageDecoder.memory))
+print(inspect.getsource(CodeImageDecoder.forward))
+print(inspect.getsource(CrossAttentionBlock.forward))
 
 # %% [markdown]
 # ## Checks
 #
 # 1. $D^{in}$ has a token for *every* patch: the visible ones from the encoder, the masked ones
-#    equal to the mask token (plus its position embedding).
-# 2. The gate by hand: with $G = 0$ and $b = 0$ the gate is $\sigma(0) = 0.5$, so $U - D = 0.5\,A$;
-#    with $b = -30$ it is closed and $U = D$.
+#    equal to the mask token plus the fixed position embedding of their place.
+# 2. The gate by hand: $\alpha = 0.5$ at the start, so $U$ is the average of the two sources;
+#    with $b = -30$ the gate is closed ($U$ = the image memory, the text is ignored), with
+#    $b = +30$ it is fully open ($U$ = the text memory).
 # 3. The decoder predicts every patch in `patchify`'s layout, which `unpatchify` inverts exactly.
 
 # %%
 g = torch.Generator().manual_seed(seed)
 with torch.no_grad():
-    f = model.encode_images(batch["global_view"].to(DEVICE), batch["crops"].to(DEVICE), cfg.model.mask_ratio, g)
-    text_tokens, _, _ = model.text_encoder(batch["text"].to(DEVICE))
+    f = model.normalise(model.encode_images(batch["global_view"].to(DEVICE), batch["crops"].to(DEVICE),
+                                            cfg.model.mask_ratio, g))
+    text_tokens, _ = model.text_encoder(batch["text"].to(DEVICE))
     dec = model.image_decoder
-    d = dec.decoder_input(f.crop_tokens[0], f.ids_restore[0])                      # [4, 1+P, Cd]
+    tokens, ids = f.crop_tokens[0], f.ids_restore[0]                               # crops of sample 0
+    x = dec.embed(tokens)                                                          # [4, 1+P', Cd]
+    d = torch.cat([x[:, :1], unshuffle(x[:, 1:], ids, dec.mask_token)], 1) + dec.pos_embed   # [4, 1+P, Cd]
     masked_rows = d[:, 1:][f.mask[0].bool()]                                       # [masked, Cd]
     expected = dec.mask_token + dec.pos_embed[1:][f.mask[0].nonzero()[:, 1]]       # [masked, Cd]
-    w = dec.text_proj(text_tokens[:1]).expand(4, -1, -1)                            # [4, L, Cd]
-    no_mask = torch.zeros(4 * dec.heads, d.shape[1], w.shape[1], device=DEVICE)
-    a = dec.gate.attn(dec.gate.norm_q(d), dec.gate.norm_kv(w), dec.gate.norm_kv(w), need_weights=False)[0]
-    gate = dec.gate.gate
-    saved = gate.weight.clone(), gate.bias.clone()
-    gate.weight.zero_(), gate.bias.zero_()
-    half = dec.gate(d, w, no_mask)
+    image_kv = torch.randn(1, 3, dec.mask_token.shape[0], generator=g).to(DEVICE)  # two memories to mix
+    text_kv = torch.randn(1, 3, dec.mask_token.shape[0], generator=g).to(DEVICE)
+    gate = GateKV(len(dec.gate.bias)).to(DEVICE)
+    start = dec.gate.alpha().clone()
+    gate.bias.fill_(0.0)
+    half = gate(image_kv, text_kv)
     gate.bias.fill_(-30.0)
-    closed = dec.gate(d, w, no_mask)
-    gate.weight.copy_(saved[0]), gate.bias.copy_(saved[1])
+    closed = gate(image_kv, text_kv)
+    gate.bias.fill_(30.0)
+    opened = gate(image_kv, text_kv)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print("D_in", list(d.shape), "| masked rows = mask token + position:", torch.allclose(masked_rows, expected))
-print("gate open halfway: U - D == 0.5 A:", torch.allclose(half - d, 0.5 * a, atol=1e-6))
-print("gate closed: U == D:", torch.allclose(closed, d, atol=1e-6))
+print("gate alpha per head in this model:", [round(a, 3) for a in start.tolist()])
+print("alpha = 0.5: U is the average:", torch.allclose(half, (image_kv + text_kv) / 2, atol=1e-6))
+print("gate closed: U == image memory:", torch.allclose(closed, image_kv, atol=1e-6),
+      "| open: U == text memory:", torch.allclose(opened, text_kv, atol=1e-6))
 crops = batch["crops"][0]                                                           # [4, 3, 224, 224]
 print("patchify", list(patchify(crops, 16).shape), "| round trip exact:",
       torch.equal(unpatchify(patchify(crops, 16), 16), crops))
@@ -193,8 +216,10 @@ plt.close(fig)
 # ## Summary
 #
 # * The decoder sees every patch position: visible tokens from the encoder, mask tokens elsewhere.
-# * The caption enters through a gate, $U = D + \sigma(G[D;A]+b)\odot A$; a closed gate ignores
-#   the text, an open one adds the text-attended features.
+# * The caption enters through a gate. In the authors' code it mixes, per attention head, the
+#   crop's own tokens with the text as read by learned patch queries ($\alpha = 0.5$ at the
+#   start); in our reading of the paper it adds text-attended features to $D$. A closed gate
+#   ignores the text either way.
 # * The decoder outputs pixels for all patches and a crop summary $z$; only masked patches are
 #   scored by $\mathcal{L}_{rec}$ (chapter 7).
 #
@@ -202,6 +227,7 @@ plt.close(fig)
 #
 # 1. Replace the caption by the empty string (`tokenize([""])`) and compare the reconstructions
 #    of a trained model. Does the text help on the toy world?
-# 2. Set the gate's bias to −30 in a trained model (gate closed). How much does $\mathcal{L}_{rec}$ change?
+# 2. Set `model.image_decoder.gate.bias` to −30 in a trained model (gate closed). How much does
+#    $\mathcal{L}_{rec}$ change?
 # 3. Why does the figure paste the visible patches from the input instead of showing the
 #    decoder's own prediction for them?

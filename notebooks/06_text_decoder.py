@@ -63,6 +63,7 @@ from sydes_mini.device import get_device
 from sydes_mini.data import collate, load_split
 from sydes_mini.model import SyDES, build_model
 from sydes_mini.model.text_decoder import ImageGuidedTextDecoder
+from sydes_mini.model.text_encoder import without_eot
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.predict import token_strings
@@ -100,11 +101,17 @@ print("caption:", dataset.records[index].caption)
 # $$
 #
 # Each layer is a causal self-attention over the text followed by a cross-attention whose keys
-# and values are $V^{all}$. The head pools $\tilde W_i$ and maps it to class scores (chapter 1).
+# and values are $V^{all}$. The queries are the *non-CLS* tokens $W^{1:S}$: the end-of-text
+# token, whose output is the caption's summary $w^{cls}$ used by $\mathcal L_{itc}$, is left out
+# (`without_eot`, below); the authors' code does the same. The head pools $\tilde W_i$ and maps it
+# to class scores (chapter 1). In the authors' code (the default) the keys pass through a new
+# LayerNorm (no projection: the image width equals the decoder's, 768), the queries through a
+# Linear and a LayerNorm, and the output is projected to 512 before the head.
 # `image_keys` builds $V^{all}$ (before the projection $\Pi_{v\to t}$, which sits inside the
 # decoder); in pretraining the crops' masked patches are hidden from the keys.
 
 # %%
+print(inspect.getsource(without_eot))
 print(inspect.getsource(SyDES.image_keys))
 print(inspect.getsource(ImageGuidedTextDecoder.forward))
 print(inspect.getsource(ImageGuidedTextDecoder.cross_attention_weights))
@@ -120,7 +127,7 @@ print(inspect.getsource(ImageGuidedTextDecoder.cross_attention_weights))
 # %%
 views = batch["global_view"].to(DEVICE), batch["crops"].to(DEVICE), batch["text"].to(DEVICE)
 with torch.no_grad():
-    f = model.encode_images(*views[:2])
+    f = model.normalise(model.encode_images(*views[:2]))
     keys, hidden = model.image_keys(f)
     out = model(*views, mask_ratio=0.0, decode_image=False, need_attn=True)
     masked = model(*views, mask_ratio=0.75, decode_image=False, need_attn=True,
@@ -133,7 +140,7 @@ on_masked = masked.attention[0, :, P:][:, f_masked.mask[0].flatten().bool()]   #
 # NBVAL_CHECK_OUTPUT
 print("keys", list(keys.shape), "| hidden keys (fine-tuning):", int(hidden.sum()))
 print("attention", list(out.attention.shape), "| rows sum to 1:",
-      torch.allclose(out.attention.sum(-1), torch.ones(1, 77, device=DEVICE), atol=1e-5))
+      torch.allclose(out.attention.sum(-1), torch.ones(1, 76, device=DEVICE), atol=1e-5))
 print("pretraining: masked keys", on_masked.shape[1], "| largest weight on them:", on_masked.abs().max().item())
 print("logits", list(out.logits.shape))
 

@@ -56,6 +56,7 @@ import torch.nn.functional as F
 from sydes_mini.config import get_config
 from sydes_mini.losses import (classification_loss, contrastive_loss, distribution_consistency_loss,
                                reconstruction_loss, similarity_loss)
+from sydes_mini.model.sydes import Latent
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import loss_curves
 
@@ -103,8 +104,16 @@ print(f"sqrt(768) = {math.sqrt(768):.2f}")
 # a symmetric cross-entropy (as in CLIP {cite:p}`radford2021clip`) over the $B \times B$
 # similarities of normalised latents. In the code the scale $1/\tau$ is $\exp(t)$ with a learnable
 # $t$ that starts at 1, so $1/\tau$ starts at $e \approx 2.72$.
+#
+# Where do $v$ and $w$ come from? In the paper they are CLIP's CLS features in CLIP's shared
+# space. In the authors' code (the default here) they are new: a LayerNorm on the image tokens,
+# then a bias-free linear map and L2 normalisation (`Latent`), learned from scratch and trained
+# in *both* stages, so $\mathcal L_{itc}$ keeps moving the image side in fine-tuning although
+# the image encoder is frozen. $\mathcal L_{si}$ and $\mathcal L_{dc}$ below compare in this
+# same space.
 
 # %%
+print(inspect.getsource(Latent))
 print(inspect.getsource(contrastive_loss))
 
 # %% [markdown]
@@ -157,7 +166,11 @@ plt.close(fig)
 #
 # The aggregator (Section 3.3.3) weighs the four crop summaries, $e_{i,n} = u^\top\tanh(W_z
 # z_{i,n} + b)$, $\alpha_{i,n} = \mathrm{softmax}_n(e_{i,n})$,
-# $P_{agg,i} = \mathrm{MLP}(\sum_n \alpha_{i,n} z_{i,n})$, and then
+# $P_{agg,i} = \mathrm{MLP}(\sum_n \alpha_{i,n} z_{i,n})$. (The authors' code, the default,
+# weighs them differently: a learned static softmax over the four views gives a first summary,
+# which, through an MLP and a LayerNorm, becomes the one query of a dot-product attention over the
+# four LayerNorm'd, projected crops; $P_{agg}$ is a convex combination of those projections. Chapter
+# 10 shows its code.) Then
 #
 # $$
 # \mathcal{L}_{si} = \frac{1}{N}\sum_{i=1}^{N}\big\|v^{cls}_i - P_{agg,i}\big\|_2^2 \tag{4}

@@ -80,6 +80,12 @@ print("runs:", runs, "| main run found:", have_main)
 # *negative* has $P=1, R=\tfrac12$, so $F_1 = \tfrac23$; *neutral* has $P=\tfrac23, R=1$, so
 # $F_1=\tfrac45$; *positive* is perfect. Macro F1 $= \tfrac13(\tfrac23+\tfrac45+1) = \tfrac{37}{45}
 # \approx 0.8222$, accuracy $\tfrac56 \approx 0.8333$.
+#
+# Two conventions come from the authors' evaluation code (chapter 10, differences 19 and 20). The
+# paper's "Weighted Accuracy" (Section 4.1.2) is this plain accuracy: the fraction of posts
+# classified correctly, with no class weights. And a macro average runs over the classes that
+# occur in the labels or the predictions, so a class absent from a (small) test set does not
+# count as a zero. On MSED's test split every class occurs, and the two readings agree.
 
 # %%
 print(inspect.getsource(compute_metrics))

@@ -114,8 +114,8 @@ for task in TASKS:
     print(f"{task:9s} {len(prediction.probabilities[task])} classes, probabilities sum to "
           f"{sum(prediction.probabilities[task].values()):.4f}")
 print("attention", list(prediction.attention.shape), "rows sum to 1:",
-      bool(torch.allclose(prediction.attention[: len(prediction.tokens)].sum(-1),
-                          torch.ones(len(prediction.tokens)), atol=1e-4)))
+      bool(torch.allclose(prediction.attention[: len(prediction.tokens) - 1].sum(-1),
+                          torch.ones(len(prediction.tokens) - 1), atol=1e-4)))
 
 # %% [markdown]
 # ## Paper Figure 3, re-created on the toy world
@@ -158,7 +158,7 @@ glue("caption_0", examples[0].caption, display=False)
 
 # %%
 n = len(prediction.tokens)
-mean_attention = prediction.attention[1:n].mean(0, keepdim=True)     # [1, 5*P] over the caption's tokens
+mean_attention = prediction.attention[1:n - 1].mean(0, keepdim=True)  # [1, 5*P] over the words (no start/end)
 fig = attention_maps(prediction.global_view, prediction.crops, mean_attention, {"whole caption": 0})
 glue("fig_attention", fig, display=False)
 plt.close(fig)
@@ -199,7 +199,7 @@ def on_predict(_=None) -> None:
         output.clear_output(wait=True)
         p = predictor.predict(chosen_image(), caption.value)
         for fig in (probability_bars(p.probabilities, title=f"“{caption.value}”"),
-                    attention_maps(p.global_view, p.crops, p.attention[1:len(p.tokens)].mean(0, keepdim=True),
+                    attention_maps(p.global_view, p.crops, p.attention[1:len(p.tokens) - 1].mean(0, keepdim=True),
                                    {"whole caption": 0})):
             display(fig)
             plt.close(fig)

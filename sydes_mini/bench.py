@@ -22,7 +22,7 @@ from .data import collate, tokenize
 from .device import autocast, get_device, grad_scaler
 from .labels import LABELS, TASKS
 from .model import build_model
-from .stages import set_stage
+from .stages import make_optimizer
 from .step import finetune_loss, pretrain_loss, to_device
 from .train import optimiser_step
 
@@ -49,7 +49,7 @@ class SyntheticItems(Dataset):
 
 def time_steps(model, stage: str, batch: dict, cfg, device, steps: int) -> list[float]:
     """Seconds of ``steps`` training steps on one batch (one untimed warm-up step first)."""
-    optimizer = torch.optim.AdamW(set_stage(model, stage, cfg), lr=1e-5)
+    optimizer = make_optimizer(model, stage, cfg)
     scaler, generator = grad_scaler(device, cfg.train.precision), torch.Generator().manual_seed(0)
     times = []
     for _ in range(steps + 1):

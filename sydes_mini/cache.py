@@ -8,9 +8,10 @@ stored tokens back into the :class:`~sydes_mini.model.sydes.ImageFeatures` that
 ``step.finetune_loss`` reads from ``batch["features"]``; the image encoder,
 about half of an uncached fine-tune step, is then skipped.
 
-What is stored per sample (C1 encoder width, E latent width, P patches)::
+What is stored per sample (C1 encoder width, P patches): the encoder's tokens, before
+the code variant's LayerNorm and the latent projections (those keep training in fine-tuning)::
 
-    global_tokens [1+P, C1]    v [E]    crop_tokens [4, 1+P, C1] (absent with model.use_crops=False)
+    global_tokens [1+P, C1]    crop_tokens [4, 1+P, C1] (absent with model.use_crops=False)
     text [77]    labels {task: []}    index []
 
 The mask (all zeros at m = 0) and ids_restore (the identity) are not stored;
@@ -39,11 +40,11 @@ from .model.sydes import ImageFeatures, SyDES
 
 __all__ = ["FeatureDataset", "cached_dataset", "collate"]
 
-FEATURES = ("global_tokens", "v", "crop_tokens")   # the stored fields of ImageFeatures
+FEATURES = ("global_tokens", "crop_tokens")   # the stored fields of ImageFeatures
 
 
 class FeatureDataset(Dataset):
-    """Items ``{global_tokens, v, [crop_tokens], text, labels, index}`` of precomputed image features.
+    """Items ``{global_tokens, [crop_tokens], text, labels, index}`` of precomputed image features.
 
     ``features`` {name: [N, ...]} are kept in their storage dtype and returned
     in ``compute_dtype`` (the model's), so a half-precision cache feeds an fp32 model.
@@ -79,7 +80,7 @@ def collate(items: list[dict]) -> dict:
         B, V, P = crops.shape[0], crops.shape[1], crops.shape[2] - 1
         mask = torch.zeros(B, V, P)                                         # [B, 4, P] nothing masked
         ids_restore = torch.arange(P).expand(B, V, P)                       # [B, 4, P] patch order
-    features = ImageFeatures(stacked["global_tokens"], stacked["v"], crops, mask, ids_restore)
+    features = ImageFeatures(stacked["global_tokens"], crops, mask, ids_restore)
     return {"features": features,
             "text": torch.stack([it["text"] for it in items]),
             "labels": {t: torch.stack([it["labels"][t] for it in items]) for t in TASKS},
@@ -98,7 +99,7 @@ def allocate(shape: tuple[int, ...], dtype: torch.dtype, cache_dir: str | Path |
 
 def patch_order(f: ImageFeatures) -> dict[str, torch.Tensor]:
     """ImageFeatures of one batch (m = 0) -> {name: tensor}, the crop tokens put back in patch order."""
-    out = {"global_tokens": f.global_tokens, "v": f.v}                      # [B, 1+P, C1], [B, E]
+    out = {"global_tokens": f.global_tokens}                                # [B, 1+P, C1]
     if f.crop_tokens is not None:
         tokens = f.crop_tokens.flatten(0, 1)                                # [B*4, 1+P, C1] CLS first
         patches = unshuffle(tokens[:, 1:], f.ids_restore.flatten(0, 1), tokens.new_zeros(tokens.shape[-1]))

@@ -34,6 +34,9 @@ class ModelConfig:
     text_decoder_width: int = 64         # paper 3.2.4: 768 (CoCa ViT-L-14 multimodal decoder)
     text_decoder_layers: int = 2         # paper 3.2.4: 12
     text_decoder_heads: int = 2          # paper 3.2.4: 12
+    text_decoder_output_dim: int = 64    # code variant: text decoder output projection (authors: 512)
+    latent_dim: int = 64                 # code variant: width of the L_itc/L_si/L_dc latents (authors: 512);
+                                         # must equal image_decoder_width (z is compared with it directly)
     text_decoder_pretrained: str | None = None  # "coca" (open_clip download) or a local file; None = random
     coca_model: str = "coca_ViT-L-14"
     coca_tag: str = "mscoco_finetuned_laion2b_s13b_b90k"
@@ -71,10 +74,11 @@ class TrainConfig:
     max_steps: int = 0                   # 0 = no limit (for quick tries)
     cache_features: bool = True          # fine-tuning: encode the frozen image views once per split (sydes_mini.cache)
     # Table 8 learning rates, per module and stage
+    # ("others": every other trained parameter, the authors' catch-all group; see sydes_mini.stages)
     lr_pretrain: dict[str, float] = field(default_factory=lambda: {
-        "image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4})
+        "image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4, "others": 1e-4})
     lr_finetune: dict[str, float] = field(default_factory=lambda: {
-        "text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4})
+        "text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4, "others": 1e-4})
     # Loss weights, eq. 7 and eq. 8 (Table 8)
     pretrain_weights: dict[str, float] = field(default_factory=lambda: {
         "rec": 1.0, "si": 0.5, "dc": 0.025, "itc": 0.5})
@@ -112,7 +116,8 @@ def full_profile() -> Config:
     model = ModelConfig(
         clip_model="ViT-B-16-quickgelu", clip_pretrained="openai", quick_gelu=True,
         image_decoder_width=512, image_decoder_layers=8, image_decoder_heads=8,
-        text_decoder_width=768, text_decoder_layers=12, text_decoder_heads=12,
+        text_decoder_width=768, text_decoder_layers=12, text_decoder_heads=12, text_decoder_output_dim=512,
+        latent_dim=512,
         text_decoder_pretrained="coca")
     train = TrainConfig(epochs=50, batch_size=32, grad_accum=2, precision="fp16")
     return Config(profile="full", model=model, data=DataConfig(root="data/MSED", num_workers=4), train=train)
@@ -124,8 +129,8 @@ def smoke_profile() -> Config:
     weights and has only a few hundred optimiser steps to learn anything."""
     train = TrainConfig(
         epochs=5,   # per stage; with 3, desire (the glyph in a corner crop) stays near the majority floor
-        lr_pretrain={"image_encoder": 1e-3, "text_encoder": 1e-3, "image_decoder": 1e-3},
-        lr_finetune={"text_encoder": 1e-3, "text_decoder": 1e-3, "head": 1e-3})
+        lr_pretrain={"image_encoder": 1e-3, "text_encoder": 1e-3, "image_decoder": 1e-3, "others": 1e-3},
+        lr_finetune={"text_encoder": 1e-3, "text_decoder": 1e-3, "head": 1e-3, "others": 1e-3})
     return Config(train=train)
 
 
@@ -226,6 +231,15 @@ def validate(cfg: Config) -> None:
         raise ValueError(f"data.modality={cfg.data.modality!r}; use both, text or image")
     if cfg.train.precision not in ("fp32", "fp16", "bf16"):
         raise ValueError(f"train.precision={cfg.train.precision!r}; use fp32, fp16 or bf16")
+    m = cfg.model
+    if cfg.variant == "code" and m.use_crops and m.use_image_decoder and m.image_decoder_width != m.latent_dim:
+        raise ValueError(f"variant=code compares z (model.image_decoder_width={m.image_decoder_width}) with "
+                         f"the latents directly: set model.latent_dim={m.image_decoder_width}")
+    from .stages import STAGE_GROUPS          # (stages imports this module)
+    for stage, lrs in (("pretrain", cfg.train.lr_pretrain), ("finetune", cfg.train.lr_finetune)):
+        missing = sorted(set(STAGE_GROUPS[cfg.variant][stage]) - set(lrs))
+        if missing:
+            raise ValueError(f"train.lr_{stage} has no learning rate for {missing}")
     for name in cfg.train.pretrain_losses:
         if name not in ("rec", "itc", "si", "dc"):
             raise ValueError(f"train.pretrain_losses has {name!r}; allowed: rec, itc, si, dc")

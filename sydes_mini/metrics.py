@@ -2,8 +2,11 @@
 
 Every number is a fraction in [0, 1] (the book shows percentages). Macro
 averages weigh each class equally, which matters for MSED's imbalance (desire
-``none`` is about half of the data). A class never predicted has precision 0
-(scikit-learn's ``zero_division=0``), as in the authors' evaluation.
+``none`` is about half of the data). As in the authors' evaluation (scikit-learn's
+defaults), a macro average runs over the classes that occur in the true or the
+predicted labels (a class absent from both does not count), and a class never
+predicted has precision 0 (``zero_division=0``). Their "Weighted Accuracy"
+(paper 4.1.2) is this plain accuracy.
 """
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ from .labels import LABELS
 def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], task: str) -> dict:
     """Class indices (SPEC order of ``LABELS[task]``) -> a JSON-ready dict.
 
-    Keys: ``precision``, ``recall``, ``f1`` (macro over all K classes of the
-    task, present or not), ``accuracy``, ``n``, ``labels`` (names in index
+    Keys: ``precision``, ``recall``, ``f1`` (macro over the classes present in
+    ``y_true`` or ``y_pred``), ``accuracy``, ``n``, ``labels`` (names in index
     order), ``per_class`` {name: {precision, recall, f1, support}} and
     ``confusion_matrix`` [K][K] (rows = true class, columns = predicted).
     """
@@ -33,7 +36,7 @@ def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], task: str) -> 
         raise ValueError(f"class indices {bad} are outside 0..{len(names) - 1} for task {task!r}")
     ids = list(range(len(names)))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
-    macro = precision_recall_fscore_support(y_true, y_pred, labels=ids, average="macro", zero_division=0)
+    macro = precision_recall_fscore_support(y_true, y_pred, average="macro", zero_division=0)   # present classes
     return {
         "precision": float(macro[0]), "recall": float(macro[1]), "f1": float(macro[2]),
         "accuracy": float(accuracy_score(y_true, y_pred)), "n": int(len(y_true)), "labels": list(names),
@@ -52,6 +55,7 @@ def majority_class(y_train: Sequence[int]) -> int:
 def majority_metrics(y_train: Sequence[int], y_true: Sequence[int], task: str) -> dict:
     """Metrics of always predicting the training split's majority class: the floor a model must beat.
 
-    Its macro F1 is ``2q / (K (1 + q))`` with q the majority class's share of ``y_true``.
+    Its macro F1 is ``2q / (K (1 + q))`` with q the majority class's share of ``y_true`` and K the number of
+    classes in ``y_true`` and the majority class (all of them on a real test split).
     """
     return compute_metrics(y_true, [majority_class(y_train)] * len(y_true), task)

@@ -26,7 +26,8 @@ from .views import mixed_scale_views
 @dataclass
 class Prediction:
     probabilities: dict[str, dict[str, float]]   # {task: {label: probability}}, each task sums to 1
-    attention: torch.Tensor                      # [L, 5*P] cross-attention of ``attention_task``'s model
+    attention: torch.Tensor                      # [L-1, 5*P] cross-attention of ``attention_task``'s model
+                                                 # (row k: token k; the end-of-text token is not a query)
     global_view: torch.Tensor                    # [3, 224, 224]  (CLIP-normalised, what the model saw)
     crops: torch.Tensor                          # [4, 3, 224, 224]
     tokens: list[str]                            # the caption's tokens, start and end included
@@ -80,7 +81,7 @@ class Predictor:
             p = out.logits.float().softmax(-1)[0].cpu()                                 # [K]
             probs[task] = dict(zip(LABELS[task], p.tolist()))
             if task == attention_task:
-                attention = out.attention[0].float().cpu()                              # [L, 5*P]
+                attention = out.attention[0].float().cpu()                              # [L-1, 5*P]
         return Prediction(probs, attention, global_view, crops, token_strings(text[0]))
 
 

@@ -46,7 +46,7 @@ from .config import Config
 from .device import autocast, get_device, grad_scaler
 from .evaluate import evaluate, is_better
 from .model import build_model
-from .stages import set_stage
+from .stages import make_optimizer
 from .step import finetune_loss, pretrain_loss, to_device
 
 RESUME_MAY_DIFFER = ("train.device", "data.num_workers", "train.save_every_steps")
@@ -161,7 +161,7 @@ class Trainer:
         seed_everything(cfg.seed)
         self.model = self.build(init)
         self.train_set, self.dev_set = self.dataset("train"), self.dataset("dev")
-        self.optimizer = torch.optim.AdamW(set_stage(self.model, stage, cfg), lr=0.0)
+        self.optimizer = make_optimizer(self.model, stage, cfg)
         warmup = cfg.train.warmup_pretrain if stage == "pretrain" else cfg.train.warmup_finetune
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cosine_with_warmup(self.total_steps,
                                                                                                 warmup))

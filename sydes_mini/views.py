@@ -28,7 +28,7 @@ from PIL import Image
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-CLIP_MEAN_RGB = tuple(round(255 * m) for m in CLIP_MEAN)  # (123, 117, 104): the padding colour
+CLIP_MEAN_RGB = tuple(int(255 * m) for m in CLIP_MEAN)  # (122, 116, 104): the padding colour, truncated as the authors do
 SIZE = 224                                                 # CLIP input side
 VARIANTS = ("code", "paper")
 

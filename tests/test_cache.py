@@ -73,10 +73,10 @@ def test_collate_rebuilds_unmasked_features(toy):
     assert "mask" not in item and "ids_restore" not in item           # not stored: rebuilt below
     assert item["crop_tokens"].shape == (4, 197, 64) and item["global_tokens"].shape == (197, 64)
     f = cache.collate([features[i] for i in range(3)])["features"]
-    assert f.crop_tokens.shape == (3, 4, 197, 64) and f.v.shape == (3, 64)
+    assert f.crop_tokens.shape == (3, 4, 197, 64) and f.global_tokens.shape == (3, 197, 64)
     assert f.mask.shape == (3, 4, 196) and not f.mask.any()
     assert torch.equal(f.ids_restore, torch.arange(196).expand(3, 4, 196))
-    assert features.nbytes == N * (5 * 197 * 64 + 64) * 4              # fp32, 5 views x 197 tokens + v
+    assert features.nbytes == N * 5 * 197 * 64 * 4                     # fp32, 5 views x 197 tokens
 
 
 def test_cache_does_not_depend_on_encoding_batch_size(toy):

@@ -16,9 +16,11 @@ def check(summary: dict, stage: str) -> None:
     assert NAMES <= set(modules)
     # every parameter belongs to exactly one named component
     assert summary["total_params"] == sum(m["params"] for m in modules.values())
-    # trainable parts are exactly those of the stage (paper 3.4), and the count adds up
-    assert {n for n, m in modules.items() if m["trainable"]} == set(trainable_modules(stage))
-    assert summary["trainable_params"] == sum(m["params"] for m in modules.values() if m["trainable"])
+    # trainable parts are exactly those of the stage (paper 3.4), and the counts add up
+    trained = {path.split(".")[0] for path in trainable_modules(stage, summary["variant"])}
+    assert {n for n, m in modules.items() if m["trainable"]} == trained & set(modules)
+    assert summary["trainable_params"] == sum(m["trainable"] for m in modules.values())
+    assert summary["trainable_params"] == sum(g["params"] for g in summary["groups"].values())
 
 
 @pytest.mark.parametrize("stage", ["pretrain", "finetune"])

@@ -23,9 +23,11 @@ def test_macro_average_by_hand():
     assert m["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]   # rows true, columns predicted
 
 
-def test_absent_classes_count_in_the_macro_average_and_matrix():
-    m = compute_metrics([6, 6], [6, 6], "desire")       # only "none": 1 of 7 classes has F1 1
-    assert m["f1"] == pytest.approx(1 / 7)
+def test_macro_average_skips_classes_absent_from_labels_and_predictions():
+    m = compute_metrics([6, 6], [6, 6], "desire")       # only "none" occurs: the authors' macro F1 is 1
+    assert m["f1"] == pytest.approx(1.0)
+    m = compute_metrics([6, 6, 0], [6, 6, 6], "desire")  # vengeance occurs (never predicted): F1 (0.8 + 0) / 2
+    assert m["f1"] == pytest.approx(0.4)
     assert len(m["confusion_matrix"]) == 7 and all(len(r) == 7 for r in m["confusion_matrix"])
     assert m["per_class"]["none"]["support"] == 2 and m["per_class"]["romance"]["support"] == 0
 
@@ -34,7 +36,7 @@ def test_majority_baseline_formula():
     y_train = [2, 2, 1, 0, 2]
     assert majority_class(y_train) == 2
     y_test = [2, 2, 2, 0]                                # q = 3/4 of the test set is the majority class
-    q, K = 0.75, 3
+    q, K = 0.75, 2                                       # classes 0 and 2 occur
     assert majority_metrics(y_train, y_test, "sentiment")["f1"] == pytest.approx(2 * q / (K * (1 + q)))
 
 

@@ -5,8 +5,8 @@ import torch
 
 from sydes_mini.config import get_config
 from sydes_mini.model import build_model, create_clip
-from sydes_mini.model.aggregator import Aggregator
-from sydes_mini.model.head import Head
+from sydes_mini.model.aggregator import build_aggregator
+from sydes_mini.model.head import HEADS
 from sydes_mini.model.image_decoder import patchify, unpatchify, unshuffle
 from sydes_mini.model.image_encoder import ImageEncoder, random_masking
 from sydes_mini.model.text_encoder import TextEncoder
@@ -66,22 +66,36 @@ def test_unshuffle_puts_visible_tokens_back():
 
 
 def test_image_encoder_matches_open_clip(clip):
-    enc = ImageEncoder(clip.visual)
     images = torch.randn(2, 3, 224, 224)
-    tokens, latent, mask, _ = enc(images)
-    assert tokens.shape == (2, 197, 64) and mask.sum() == 0
     with torch.no_grad():
-        assert torch.allclose(latent, clip.encode_image(images), atol=1e-5)
-    tokens, _, mask, _ = enc(images, 0.75)
+        expected = clip.encode_image(images)
+    proj = clip.visual.proj.detach().clone()
+    tokens, mask, _ = ImageEncoder(clip.visual)(images)              # (takes the projection out of the tower)
+    assert tokens.shape == (2, 197, 64) and mask.sum() == 0
+    assert torch.allclose(tokens[:, 0] @ proj, expected, atol=1e-5)
+    clip.visual.proj = torch.nn.Parameter(proj)
+    tokens, mask, _ = ImageEncoder(clip.visual)(images, 0.75)
     assert tokens.shape == (2, 1 + 49, 64) and (mask.sum(1) == 147).all()
+    clip.visual.proj = torch.nn.Parameter(proj)
 
 
 def test_text_encoder_matches_open_clip(clip, batch):
-    enc = TextEncoder(clip)
-    tokens, w_cls, latent = enc(batch[2])
+    tokens, w_cls = TextEncoder(clip)(batch[2])
     assert tokens.shape == (2, 77, 64) and w_cls.shape == (2, 64)
     with torch.no_grad():
-        assert torch.allclose(latent, clip.encode_text(batch[2]), atol=1e-5)
+        assert torch.allclose(w_cls @ clip.text_projection, clip.encode_text(batch[2]), atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["code", "paper"])
+def test_paper_variant_latents_are_clips_projections(variant):
+    torch.manual_seed(0)
+    m = build_model(get_config("smoke", [f"variant={variant}"]))
+    torch.manual_seed(0)
+    reference = create_clip("sydes-smoke")          # same seed: the same random CLIP
+    same = torch.equal(m.image_latent.proj.weight, reference.visual.proj.t()) and \
+        torch.equal(m.text_latent.proj.weight, reference.text_projection.t())
+    assert same == (variant == "paper")             # the code variant has new (Xavier) projections
+    assert m.image_latent.proj.bias is None and m.text_latent.proj.bias is None
 
 
 def test_patchify_round_trip():
@@ -98,8 +112,9 @@ def test_forward_outputs(model, batch):
     assert out.pixels.shape == (2 * 4, 196, 16 * 16 * 3) and out.mask.shape == (8, 196)
     assert out.z.shape == (2, 4, 64) and torch.allclose(out.alpha.sum(1), torch.ones(2))
     assert out.logits.shape == (2, 7)
-    assert out.attention.shape == (2, 77, 5 * 196)
-    assert torch.allclose(out.attention.sum(-1), torch.ones(2, 77), atol=1e-5)
+    assert out.attention.shape == (2, 76, 5 * 196)                      # queries W^{1:S}: no end-of-text token
+    assert torch.allclose(out.attention.sum(-1), torch.ones(2, 76), atol=1e-5)
+    assert torch.allclose(out.v.norm(dim=-1), torch.ones(2)) and torch.allclose(out.w.norm(dim=-1), torch.ones(2))
     # masked crop positions are excluded from the text decoder's keys (SPEC difference 11)
     hidden = torch.cat([torch.zeros(2, 196), out.mask.reshape(2, -1)], 1).bool()   # [B, 5P]
     assert out.attention.masked_select(hidden[:, None, :].expand_as(out.attention)).abs().max() == 0
@@ -129,21 +144,21 @@ def test_image_decoder_is_text_guided(model, batch):
 def test_global_only_ablation_uses_five_times_fewer_keys(batch):
     m = build_model(get_config("smoke", ["model.use_crops=false"])).eval()
     out = m(*batch, need_attn=True)
-    assert m.image_decoder is None and out.pixels is None and out.attention.shape == (2, 77, 196)
+    assert m.image_decoder is None and out.pixels is None and out.attention.shape == (2, 76, 196)
 
 
-def test_aggregator_weights():
+@pytest.mark.parametrize("variant, width_out", [("code", 16), ("paper", 8)])
+def test_aggregator_weights(variant, width_out):
     z = torch.randn(3, 4, 16)
-    for variant in ("code", "paper"):
-        p, alpha = Aggregator(16, 8, variant)(z)
-        assert p.shape == (3, 8) and torch.allclose(alpha.sum(1), torch.ones(3))
-    _, alpha = Aggregator(16, 8, use_attention=False)(z)
+    p, alpha = build_aggregator(variant, 16, width_out)(z)
+    assert p.shape == (3, width_out) and torch.allclose(alpha.sum(1), torch.ones(3)) and (alpha >= 0).all()
+    p, alpha = build_aggregator(variant, 16, width_out, use_attention=False)(z)
     assert torch.equal(alpha, torch.full((3, 4), 0.25))
 
 
 @pytest.mark.parametrize("variant", ["code", "paper"])
 def test_head_ignores_padding(variant):
-    head = Head(16, 2, 5, variant).eval()
+    head = HEADS[variant](16, 5).eval()
     x, valid = torch.randn(2, 10, 16), torch.ones(2, 10, dtype=torch.bool)
     valid[:, 6:] = False
     changed = x.clone()

@@ -6,15 +6,15 @@ import torch
 from sydes_mini.config import get_config
 from sydes_mini.model import build_model
 from sydes_mini.objectives import finetune_objective, pretrain_objective
-from sydes_mini.stages import set_stage, trainable_modules
+from sydes_mini.stages import make_optimizer, set_stage, trainable_modules
 
 FROZEN = {"pretrain": ["text_decoder", "head"], "finetune": ["image_encoder", "image_decoder", "aggregator",
                                                             "dc_scale"]}
 
 
-def one_step(stage):
+def one_step(stage, variant="code"):
     torch.manual_seed(0)
-    cfg = get_config("smoke")
+    cfg = get_config("smoke", [f"variant={variant}"])
     model = build_model(cfg, "emotion")
     groups = set_stage(model, stage, cfg)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -33,10 +33,11 @@ def one_step(stage):
     return model, before, groups
 
 
+@pytest.mark.parametrize("variant", ["code", "paper"])
 @pytest.mark.parametrize("stage", ["pretrain", "finetune"])
-def test_frozen_identical_trained_changed(stage):
-    model, before, _ = one_step(stage)
-    trained = tuple(trainable_modules(stage))
+def test_frozen_identical_trained_changed(stage, variant):
+    model, before, _ = one_step(stage, variant)
+    trained = tuple(trainable_modules(stage, variant))
     for name, p in model.named_parameters():
         moved = not torch.equal(p, before[name])
         if name.startswith(trained):
@@ -47,23 +48,43 @@ def test_frozen_identical_trained_changed(stage):
         assert not any(n.startswith(part) for n in trained if n != part)
 
 
-def test_learning_rates_and_weight_decay_follow_table_8():
-    # the full profile has Table 8's rates; the smoke model (random init) has its own, larger ones
-    cfg, full = get_config("smoke"), get_config("full")
-    assert full.train.lr_pretrain == {"image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4}
-    assert full.train.lr_finetune == {"text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4}
-    cfg.train.lr_pretrain, cfg.train.lr_finetune = full.train.lr_pretrain, full.train.lr_finetune
-    model = build_model(cfg)
-    lrs = {g["name"].split("/")[0]: g["lr"] for g in set_stage(model, "pretrain", cfg)}
-    assert lrs == full.train.lr_pretrain
-    groups = set_stage(model, "finetune", cfg)
-    lrs = {g["name"].split("/")[0]: g["lr"] for g in groups}
-    assert lrs == full.train.lr_finetune
+def test_learning_rates_follow_table_8_and_the_authors_groups():
+    # the full profile has Table 8's rates (+ the authors' "others" group); smoke has its own, larger ones
+    full = get_config("full")
+    assert full.train.lr_pretrain == {"image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4,
+                                      "others": 1e-4}
+    assert full.train.lr_finetune == {"text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4, "others": 1e-4}
+    for variant in ("code", "paper"):
+        cfg = get_config("smoke", [f"variant={variant}"])
+        cfg.train.lr_pretrain, cfg.train.lr_finetune = full.train.lr_pretrain, full.train.lr_finetune
+        model = build_model(cfg)
+        for stage, table in (("pretrain", full.train.lr_pretrain), ("finetune", full.train.lr_finetune)):
+            lrs = {g["name"]: g["lr"] for g in set_stage(model, stage, cfg)}
+            expected = table if variant == "code" else {k: v for k, v in table.items() if k != "others"}
+            assert lrs == expected, (variant, stage)
+
+
+def test_code_variant_latents_train_in_both_stages_and_its_text_decoder_core_at_2e4():
+    cfg = get_config("full")
+    cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None
+    model = build_model(get_config("smoke"))                 # same module layout, smoke sizes
     names = {id(p): n for n, p in model.named_parameters()}
-    for g in groups:   # no decay on biases, norms, embeddings, tokens and scalars
-        for p in g["params"]:
-            special = p.ndim < 2 or any(k in names[id(p)] for k in ("embedding", "token", "pos_embed", "query"))
-            assert g["weight_decay"] == (0.0 if special else 0.01), names[id(p)]
+    for stage in ("pretrain", "finetune"):
+        groups = {g["name"]: {names[id(p)] for p in g["params"]} for g in set_stage(model, stage, cfg)}
+        assert {"image_latent.proj.weight", "text_latent.proj.weight", "image_norm.weight"} <= groups["others"]
+    assert all(n.startswith("text_decoder.decoder.") for n in groups["text_decoder"])
+    assert "text_decoder.text_proj.weight" in groups["others"]                 # 1e-4, as the authors' "others"
+
+
+@pytest.mark.parametrize("variant, betas", [("code", (0.9, 0.95)), ("paper", (0.9, 0.999))])
+def test_adamw_settings_and_weight_decay_on_every_parameter(variant, betas):
+    cfg = get_config("smoke", [f"variant={variant}"])
+    model = build_model(cfg)
+    optimizer = make_optimizer(model, "pretrain", cfg)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(trained)
+    for g in optimizer.param_groups:
+        assert g["betas"] == betas and g["eps"] == 1e-8 and g["weight_decay"] == 0.01
 
 
 def test_unknown_stage():

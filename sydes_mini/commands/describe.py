@@ -1,14 +1,20 @@
-"""``describe``: a JSON summary of the model's components, their sizes and what a stage trains."""
+"""``describe``: a JSON summary of the model's components, their sizes and what a stage trains.
+
+Per component: ``params`` and ``trainable`` (how many of them the stage trains);
+per learning-rate group of the stage (sydes_mini.stages): its rate and size.
+"""
 from __future__ import annotations
 
 import json
+
+from torch import nn
 
 from ..config import get_config
 from ..model import build_model, count_params
 from ..stages import set_stage
 
-COMPONENTS = ["image_encoder", "text_encoder", "image_decoder", "aggregator", "text_decoder", "head",
-              "itc_t", "dc_scale"]
+COMPONENTS = ["image_encoder", "image_norm", "image_latent", "text_encoder", "text_latent", "image_decoder",
+              "aggregator", "text_decoder", "head", "itc_t", "dc_scale"]
 
 
 def describe(profile: str = "smoke", stage: str = "pretrain", pretrained: bool = False,
@@ -18,15 +24,16 @@ def describe(profile: str = "smoke", stage: str = "pretrain", pretrained: bool =
     if not pretrained:
         cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None
     model = build_model(cfg)
-    set_stage(model, stage, cfg)
+    groups = set_stage(model, stage, cfg)
     modules = {}
     for name in COMPONENTS:
         part = getattr(model, name)
-        if part is not None:
-            modules[name] = {"params": count_params(part) if hasattr(part, "parameters") else part.numel(),
-                             "trainable": any(p.requires_grad for p in (part.parameters() if hasattr(
-                                 part, "parameters") else [part]))}
-    return {"profile": profile, "stage": stage, "modules": modules,
+        params = list(part.parameters()) if isinstance(part, nn.Module) else [part] if part is not None else []
+        if params:
+            modules[name] = {"params": sum(p.numel() for p in params),
+                             "trainable": sum(p.numel() for p in params if p.requires_grad)}
+    return {"profile": profile, "variant": cfg.variant, "stage": stage, "modules": modules,
+            "groups": {g["name"]: {"lr": g["lr"], "params": sum(p.numel() for p in g["params"])} for g in groups},
             "total_params": count_params(model),
             "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
 

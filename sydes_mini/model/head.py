@@ -1,4 +1,11 @@
-"""Classification head: pooled text-decoder output -> MLP -> logits (paper 3.2.4, SPEC difference 8)."""
+"""Classification head: pooled text-decoder output -> MLP -> logits (paper 3.2.4, "a lightweight MLP").
+
+* :class:`PaperHead` (``variant="paper"``): masked mean over the real tokens -> Linear, GELU, Linear.
+* :class:`CodeHead` (``variant="code"``, the authors' ``post_processing``, ``proj1``, ``proj2``):
+  masked mean, masked max and a dot-product attention pool (one learned query,
+  no projections) are concatenated [B, 3C] -> LayerNorm, Linear, GELU, Dropout
+  -> LayerNorm -> h + MLP(h) (their ``proj1``) -> MLP with a half-width hidden layer (``proj2``).
+"""
 from __future__ import annotations
 
 import torch
@@ -9,44 +16,49 @@ def masked_mean_max(x: torch.Tensor, valid: torch.Tensor):
     """x [B, L, C], valid [B, L] (True = real token) -> mean [B, C], max [B, C] over real tokens."""
     v = valid.unsqueeze(-1).to(x.dtype)                                  # [B, L, 1]
     mean = (x * v).sum(1) / v.sum(1).clamp(min=1)
-    big_negative = torch.finfo(x.dtype).min
-    return mean, x.masked_fill(~valid.unsqueeze(-1), big_negative).amax(1)
+    return mean, x.masked_fill(~valid.unsqueeze(-1), torch.finfo(x.dtype).min).amax(1)
 
 
-class AttentionPool(nn.Module):
-    """One learned query attending over the real tokens: [B, L, C] -> [B, C]."""
+def attention_pool(x: torch.Tensor, valid: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+    """softmax over real tokens of (x . query), then the weighted sum: x [B, L, C], query [C] -> [B, C]."""
+    scores = (x @ query.to(x.dtype)).masked_fill(~valid, torch.finfo(x.dtype).min)   # [B, L], no 1/sqrt(C)
+    return (scores.softmax(-1).unsqueeze(-1) * x).sum(1)
 
-    def __init__(self, width: int, heads: int):
+
+def mlp(width_in: int, hidden: int, width_out: int, dropout: float) -> nn.Sequential:
+    """Linear, ReLU, Dropout, Linear (the authors' ``MLPLayer``)."""
+    return nn.Sequential(nn.Linear(width_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, width_out))
+
+
+class PaperHead(nn.Module):
+    def __init__(self, width: int, num_classes: int, dropout: float = 0.1):
         super().__init__()
-        self.query = nn.Parameter(torch.randn(1, 1, width) * 0.02)
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, num_classes))
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        q = self.query.expand(x.shape[0], -1, -1).to(x.dtype)           # [B, 1, C]
-        return self.attn(q, x, x, key_padding_mask=~valid, need_weights=False)[0].squeeze(1)
+        """x [B, L, C] decoded text, valid [B, L] -> logits [B, K]."""
+        return self.mlp(masked_mean_max(x, valid)[0])
 
 
-class Head(nn.Module):
-    """``paper``: mean pooling -> MLP -> K logits.
-    ``code``: (mean + max + attention pooling) -> LayerNorm/Linear/GELU/Dropout -> residual MLP
-    -> MLP with a half-width hidden layer -> K logits."""
-
-    def __init__(self, width: int, heads: int, num_classes: int, variant: str = "code", dropout: float = 0.1):
+class CodeHead(nn.Module):
+    def __init__(self, width: int, num_classes: int, dropout: float = 0.1):
         super().__init__()
-        self.variant = variant
-        if variant == "paper":
-            self.mlp = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, num_classes))
-            return
-        self.attn_pool = AttentionPool(width, heads)
-        self.proj = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.GELU(), nn.Dropout(dropout))
-        self.residual = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Dropout(dropout))
-        self.mlp = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(width // 2, num_classes))
+        self.query = nn.Parameter(torch.randn(width) * 0.02)            # attention-pool query
+        self.fuse = nn.Sequential(nn.LayerNorm(3 * width), nn.Linear(3 * width, width), nn.GELU(),
+                                  nn.Dropout(dropout))
+        self.norm = nn.LayerNorm(width)
+        self.residual = mlp(width, width, width, dropout)                # proj1, added to its input
+        self.classifier = mlp(width, width // 2, num_classes, dropout)   # proj2
 
-    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """x [B, L, Ct] decoded text, valid [B, L] -> logits [B, K]."""
+    def pool(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """x [B, L, C] -> [mean ; max ; attention] [B, 3C]."""
         mean, top = masked_mean_max(x, valid)
-        if self.variant == "paper":
-            return self.mlp(mean)
-        h = self.proj(mean + top + self.attn_pool(x, valid))             # [B, Ct]
-        return self.mlp(h + self.residual(h))
+        return torch.cat([mean, top, attention_pool(x, valid, self.query)], dim=-1)
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """x [B, L, C] decoded text, valid [B, L] -> logits [B, K]."""
+        h = self.norm(self.fuse(self.pool(x, valid)))                    # [B, C]
+        return self.classifier(h + self.residual(h))
+
+
+HEADS = {"paper": PaperHead, "code": CodeHead}

@@ -6,7 +6,7 @@ from torch import nn
 
 
 def random_masking(x: torch.Tensor, mask_ratio: float, generator: torch.Generator | None = None):
-    """Keep a random ``round((1 - m) * P)`` patches per sample (MAE, He et al. 2022).
+    """Keep a random ``int((1 - m) * P)`` patches per sample (MAE, He et al. 2022; the authors' rounding down).
 
     x: [N, P, C] patch tokens (position embedding already added).
     Returns x_kept [N, P', C], mask [N, P] (0 = keep, 1 = masked) and
@@ -15,7 +15,7 @@ def random_masking(x: torch.Tensor, mask_ratio: float, generator: torch.Generato
     N, P, C = x.shape
     if mask_ratio == 0:   # nothing to hide: keep patch order, draw no random numbers
         return x, torch.zeros(N, P, device=x.device), torch.arange(P, device=x.device).expand(N, P)
-    keep = round((1 - mask_ratio) * P)
+    keep = int((1 - mask_ratio) * P)                     # m = 0.9, P = 196: 19 (1 - 0.9 is 0.0999...)
     noise = torch.rand(N, P, generator=generator, device=generator.device if generator else x.device)
     noise = noise.to(x.device)
     ids_shuffle = torch.argsort(noise, dim=1)            # [N, P] ascending: first `keep` are kept
@@ -29,10 +29,15 @@ def random_masking(x: torch.Tensor, mask_ratio: float, generator: torch.Generato
 
 
 class ImageEncoder(nn.Module):
-    """Wraps an open_clip ``VisionTransformer`` and returns *all* token features."""
+    """Wraps an open_clip ``VisionTransformer`` and returns *all* token features (its projection is the model's
+    ``image_latent``). ``final_norm=False`` drops CLIP's last LayerNorm: the code variant normalises the tokens
+    with a new LayerNorm of its own (the authors' ``ln1_post``) that keeps training when the encoder is frozen."""
 
-    def __init__(self, visual: nn.Module):
+    def __init__(self, visual: nn.Module, final_norm: bool = True):
         super().__init__()
+        if not final_norm:
+            visual.ln_post = nn.Identity()
+        visual.proj = None
         self.visual = visual
         self.width = visual.conv1.out_channels           # C1
         self.patch_size = visual.patch_size[0]
@@ -45,12 +50,10 @@ class ImageEncoder(nn.Module):
         return x + self.visual.positional_embedding[1:].to(x.dtype)
 
     def forward(self, images: torch.Tensor, mask_ratio: float = 0.0, generator: torch.Generator | None = None):
-        """images [N, 3, H, W] -> tokens [N, 1+P', C1], latent v [N, E], mask [N, P], ids_restore [N, P]."""
+        """images [N, 3, H, W] -> tokens [N, 1+P', C1], mask [N, P], ids_restore [N, P]."""
         x = self.embed(images)                                          # [N, P, C1]
         x, mask, ids_restore = random_masking(x, mask_ratio, generator)  # [N, P', C1]
         cls = self.visual.class_embedding + self.visual.positional_embedding[0]
         x = torch.cat([cls.to(x.dtype).expand(x.shape[0], 1, -1), x], dim=1)  # [N, 1+P', C1]
         x = self.visual.transformer(self.visual.ln_pre(x))
-        tokens = self.visual.ln_post(x)                                 # [N, 1+P', C1]
-        latent = tokens[:, 0] @ self.visual.proj                        # [N, E]
-        return tokens, latent, mask, ids_restore
+        return self.visual.ln_post(x), mask, ids_restore                # [N, 1+P', C1]

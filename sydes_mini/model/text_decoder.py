@@ -1,9 +1,16 @@
 """Image-guided text decoder (paper 3.2.4): open_clip's CoCa ``MultimodalTransformer``.
 
-Text tokens are the queries; the projected patch tokens of the global view and
-the four crops, ``[B, 5*P, C]``, are the keys and values of every
-cross-attention layer. Masked crop patches (pretraining) are hidden from the
-keys by a padding mask (SPEC difference 11).
+The queries are the text tokens without the CLS (end-of-text) token, W^{1:S};
+the keys and values are the patch tokens of the global view and the four crops,
+``[B, 5*P, C]``. Masked crop patches (pretraining) are hidden from the keys by a
+padding mask (SPEC difference 11). Per ``variant``:
+
+* ``paper``: keys through Pi_{v->t} (a Linear), queries through a Linear, the
+  decoder's final LayerNorm; output width = decoder width.
+* ``code`` (the authors' ``ln2_post``, ``text_proj``, ``ln3_post``, ``text_projection``):
+  keys through a new LayerNorm (their image width equals the decoder width, 768,
+  so there is no key projection; one is added only if the widths differ), queries
+  through a Linear and a LayerNorm, the output projected to ``output_dim`` (512).
 """
 from __future__ import annotations
 
@@ -14,16 +21,25 @@ from torch import nn
 
 class ImageGuidedTextDecoder(nn.Module):
     def __init__(self, image_width: int, text_width: int, width: int, layers: int, heads: int,
-                 context_length: int = 77):
+                 variant: str = "code", output_dim: int | None = None, context_length: int = 76):
         super().__init__()
+        code = variant == "code"
         self.heads = heads
-        self.image_proj = nn.Linear(image_width, width)                  # Pi_{v->t}
+        self.key_proj = nn.Identity() if code and image_width == width else nn.Linear(image_width, width)
+        self.key_norm = nn.LayerNorm(width) if code else nn.Identity()
         self.text_proj = nn.Linear(text_width, width)
-        self.decoder = MultimodalTransformer(width, layers, heads, context_length=context_length)
-        self.decoder.text_projection = None                              # we read hidden states, not vocab logits
-        self._init_blocks()
+        self.query_norm = nn.LayerNorm(width) if code else nn.Identity()
+        self.decoder = MultimodalTransformer(width, layers, heads, context_length=context_length,
+                                             output_dim=output_dim or width)
+        if code:   # open_clip leaves it uninitialised (torch.empty); the authors draw N(0, 1/width)
+            nn.init.normal_(self.decoder.text_projection, std=width ** -0.5)
+        else:
+            self.decoder.text_projection = None                          # hidden states are the output
+            self._init_blocks()
+        self.output_width = output_dim if code and output_dim else width
 
     def _init_blocks(self) -> None:
+        """open_clip's text-transformer initialisation (the code variant uses the authors' Xavier init instead)."""
         width, layers = self.decoder.width, self.decoder.layers
         for block in list(self.decoder.resblocks) + list(self.decoder.cross_attn):
             nn.init.normal_(block.attn.in_proj_weight, std=width ** -0.5)
@@ -41,9 +57,9 @@ class ImageGuidedTextDecoder(nn.Module):
     def forward(self, text_tokens: torch.Tensor, image_tokens: torch.Tensor,
                 hidden_keys: torch.Tensor | None = None, need_attn: bool = False):
         """text_tokens [B, L, C2], image_tokens [B, K, C1] (K = 5*P), hidden_keys [B, K] (True = masked)
-        -> decoded [B, L, Ct], and the last layer's cross-attention [B, L, K] if ``need_attn``."""
-        x = self.text_proj(text_tokens)                                  # [B, L, Ct]
-        kv = self.image_proj(image_tokens)                               # [B, K, Ct]
+        -> decoded [B, L, Co], and the last layer's cross-attention [B, L, K] if ``need_attn``."""
+        x = self.query_norm(self.text_proj(text_tokens))                 # [B, L, Ct]
+        kv = self.key_norm(self.key_proj(image_tokens))                  # [B, K, Ct]
         L = x.shape[1]
         causal = self.decoder.attn_mask[:L, :L]
         cross_mask = self.key_mask(hidden_keys, L, x.dtype)
@@ -53,7 +69,9 @@ class ImageGuidedTextDecoder(nn.Module):
             if need_attn and i == len(self.decoder.cross_attn) - 1:
                 attn = self.cross_attention_weights(cross_block, x, kv, cross_mask)
             x = cross_block(x, k_x=kv, v_x=kv, attn_mask=cross_mask)
-        return self.decoder.ln_final(x), attn
+        x = self.decoder.ln_final(x)                                     # [B, L, Ct]
+        projection = self.decoder.text_projection
+        return (x if projection is None else x @ projection), attn       # [B, L, Co]
 
     @staticmethod
     def cross_attention_weights(block, x, kv, mask):
