@@ -21,7 +21,7 @@ def test_help_lists_every_option(command, extra, capsys):
 
 @pytest.mark.parametrize("command, words", [("evaluate", ["--checkpoint", "--split"]),
                                             ("reproduce", ["--seeds", "--profile", "toy"]),
-                                            ("bench", ["--batch", "--steps", "finetune_cached_samples_per_s"])])
+                                            ("bench", ["--batch-size", "--steps", "finetune_cached_samples_per_s"])])
 def test_help_of_other_commands(command, words, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
