@@ -88,7 +88,7 @@ def check_out_folder(out: str | Path, option: str = "--out") -> None:
     """``out`` is a folder or can become one (no file in the way)."""
     for path in (Path(out), *Path(out).parents):
         if path.exists() and not path.is_dir():
-            raise NotADirectoryError(f"{option} {out}: {path} is a file, not a folder; choose another {option}")
+            raise NotADirectoryError(f"{option}: {path} is a file, not a folder; choose another {option}")
 
 
 def check_out_file(out: str | Path, option: str = "--out") -> None:

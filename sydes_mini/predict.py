@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from .checkpoint import load_weights
+from .checkpoint import CheckpointError, load_weights
 from .config import Config, get_config
 from .data import get_tokenizer, tokenize
 from .labels import LABELS, TASKS
@@ -57,8 +57,14 @@ class Predictor:
     @classmethod
     def from_run(cls, run: str | Path, device: str | torch.device = "cpu") -> "Predictor":
         """The three fine-tuned models of a run: ``RUN/finetune/<task>/{config.json, best.safetensors}``."""
+        found = finetune_checkpoints(run)
+        missing = [str(Path(run) / "finetune" / task / "best.safetensors") for task in TASKS if task not in found]
+        if missing:
+            raise CheckpointError(f"{run}: no fine-tuned checkpoint {', '.join(missing)}; train them first "
+                                  f"(`python -m sydes_mini reproduce --out {run}`), or use load_predictor(run), "
+                                  "which falls back to random weights")
         models, cfg = {}, None
-        for task, path in finetune_checkpoints(run).items():
+        for task, path in found.items():
             weights, meta = load_weights(path, stage="finetune", task=task)
             cfg = Config.load(path.parent / "config.json")
             cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None   # every weight is in the file

@@ -126,8 +126,8 @@ def expected_errors():
     from ..images import DataError
     from ..model import WeightsUnavailable
     from ..train import NonFiniteLoss
-    return (CheckpointError, DataError, WeightsUnavailable, NonFiniteLoss, FileExistsError, NotADirectoryError,
-            FileNotFoundError, PermissionError, EOFError, ValueError)
+    return (CheckpointError, DataError, WeightsUnavailable, NonFiniteLoss, FileExistsError, FileNotFoundError,
+            NotADirectoryError, IsADirectoryError, PermissionError, EOFError, ValueError)
 
 
 def clean_errors(func):
