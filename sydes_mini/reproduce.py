@@ -80,6 +80,13 @@ def check_before_reproduce(runs: list[tuple[Config, Path]], out: Path, pretrain:
     check_weights(cfg)
 
 
+def check_stage(cfg: Config, stage: str, out: str | Path, init: str | Path | None = None) -> None:
+    """:func:`run_stage`'s checks, before it builds or writes anything (the run notebooks call it;
+    :func:`reproduce` checks all its stages at once): a finished or interrupted stage must have this config."""
+    from .checks import before_training
+    before_training(cfg, stage, out, init=init, resume=(Path(out) / "last.safetensors").exists())
+
+
 def run_stage(cfg: Config, stage: str, out: Path, **kwargs) -> dict:
     """Train a stage unless ``out/done.json`` says it is finished (then its config must match)."""
     if (out / "done.json").exists():
