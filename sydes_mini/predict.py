@@ -9,6 +9,7 @@ chapter 11 (paper Fig. 4).
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,3 +114,15 @@ def load_predictor(run: str | Path, profile: str = "smoke", seed: int = 0,
     have = ", ".join(found) or "none"
     predictor.source = f"untrained (random weights): {run} has fine-tuned checkpoints for {have} of {', '.join(TASKS)}"
     return predictor
+
+
+def image_from_upload(value) -> Image.Image | None:
+    """The image in an ipywidgets ``FileUpload`` value, or None when nothing was uploaded.
+
+    ipywidgets 8 (Jupyter today) gives a tuple of dicts with a ``content`` memoryview; ipywidgets 7
+    (long Colab's version) a dict {file name: {"metadata": ..., "content": bytes}}: both are read.
+    """
+    if not value:
+        return None
+    item = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    return Image.open(io.BytesIO(bytes(item["content"]))).convert("RGB")
