@@ -65,11 +65,12 @@ def split_errors(root: str | Path, split: str, max_pixels: int, images: bool = T
 def check_data(root: str | Path, splits, max_pixels: int = 50_000_000, images: bool = True) -> None:
     """Every split a run reads, checked as ``data check`` does; the first problem is raised, with the count."""
     errors = [e for split in splits for e in split_errors(root, split, max_pixels, images)]
+    if len(errors) == 1:
+        raise errors[0]
     if errors:
         first = errors[0]
-        more = f" ({len(errors) - 1} more problem(s): `{CLI} data check {root}` lists them all)" if len(errors) > 1 \
-            else ""
-        raise DataError(first.file, first.message.rstrip(".") + more, first.fix, first.row) if more else first
+        raise DataError(first.file, first.reason, f"{first.fix}; {len(errors) - 1} more problem(s) in {root}: "
+                        f"`{CLI} data check {root}` lists them all", first.row)
 
 
 def check_weights(cfg: Config) -> None:

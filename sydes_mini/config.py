@@ -229,6 +229,8 @@ def validate(cfg: Config) -> None:
         raise ValueError(f"data.modality={cfg.data.modality!r}; use both, text or image")
     if cfg.train.precision not in ("fp32", "fp16", "bf16"):
         raise ValueError(f"train.precision={cfg.train.precision!r}; use fp32, fp16 or bf16")
+    if not 0 <= cfg.seed < 2**32:
+        raise ValueError(f"seed={cfg.seed} must be in 0 ... 2**32 - 1")
     for section, name, least in (("train", "epochs", 1), ("train", "batch_size", 1), ("train", "grad_accum", 1),
                                  ("train", "max_steps", 0), ("train", "save_every_steps", 0),
                                  ("train", "eval_every_steps", 0), ("data", "num_workers", 0)):

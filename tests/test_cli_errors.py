@@ -29,6 +29,8 @@ ROWS = [
     ("set-grad-accum-0", "pretrain --data {toy} --out {out} --set train.grad_accum=0",
      "train.grad_accum=0 must be at least 1", ""),
     ("set-profile", "pretrain --data {toy} --out {out} --set profile=full", "chosen with --profile full", ""),
+    ("seed-negative", "pretrain --data {toy} --out {out} --seed -1", "--seed: -1 must be 0 or more", ""),
+    ("set-seed-negative", "pretrain --data {toy} --out {out} --set seed=-1", "seed=-1 must be in 0", ""),
     ("seeds-0", "reproduce --data {toy} --out {out} --seeds 0", "--seeds: 0 must be at least 1", ""),
     ("no-abbreviations", "reproduce --data {toy} --out {out} --seed 7 --ep 1", "unrecognized arguments: --ep 1", ""),
     ("bench-batch-0", "bench --batch-size 0", "--batch-size: 0 must be at least 1", ""),
@@ -43,7 +45,9 @@ ROWS = [
     ("missing-data", "pretrain --data {out}/nodata --out {out}", "CSV file is missing", ""),
     ("empty-dev", "finetune --task emotion --init none --data {empty_dev} --out {out}", "dev split has no rows", ""),
     ("corrupt-test-image", "finetune --task emotion --init none --data {bad_test} --out {out} " + TINY,
-     "test/images/2.jpg, row 2: image is unreadable", ""),
+     "test/images/1.jpg, row 1: image is unreadable", ""),
+    ("corrupt-images-counted", "finetune --task emotion --init none --data {bad_test} --out {out}",
+     "1 more problem(s) in", ""),
     ("weights-pretrain", "pretrain --profile full --data {toy} --out {out}", "this machine is offline", OFFLINE),
     ("weights-describe", "describe --profile full --pretrained", "this machine is offline", OFFLINE),
     ("weights-reproduce", "reproduce --profile full --data {toy} --out {out}", "this machine is offline", OFFLINE),
@@ -73,8 +77,9 @@ def worlds(tmp_path_factory):
     toy = synth(root / "toy", n_train=4, n_dev=2, n_test=2, seed=3)
     empty_dev = synth(root / "empty_dev", n_train=4, n_dev=0, n_test=2, seed=3)
     bad_test = synth(root / "bad_test", n_train=4, n_dev=2, n_test=2, seed=3)
-    image = bad_test / "test" / "images" / "2.jpg"
-    image.write_bytes(image.read_bytes()[:200])
+    for k in (1, 2):
+        image = bad_test / "test" / "images" / f"{k}.jpg"
+        image.write_bytes(image.read_bytes()[:200])
     run = root / "run"
     assert main(["pretrain", "--data", str(toy), "--out", str(run), *TINY.split()]) == 0
     (root / "a_file").write_text("not a folder")
@@ -144,6 +149,11 @@ def test_reproduce_takes_the_training_options_and_no_abbreviation(capsys):
             main([command, "--help"])
         help_text = " ".join(capsys.readouterr().out.split())
         assert "--device DEV" in help_text and "exit status: 0 done" in help_text, command
+    for command in ([], ["baseline"], ["describe"], ["data"], ["data", "check"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        help_text = capsys.readouterr().out
+        assert "``" not in help_text and ":func:" not in help_text, command      # no reST markup
 
 
 # -- the fix commands that messages print are real -----------------------------------------------
