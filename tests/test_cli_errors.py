@@ -224,3 +224,22 @@ def test_every_command_in_the_package_messages_parses(capsys):
                 assert "the following arguments are required" in capsys.readouterr().err, command
             found += 1
     assert found >= 5
+
+
+def test_every_command_in_the_readme_and_the_book_parses(capsys):
+    """The command lines the README and the book show use real commands and options."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    parser, found = build_parser(), 0
+    for page in [root / "README.md", *sorted((root / "book").glob("*.md"))]:
+        for line in page.read_text().splitlines():
+            match = re.match(r"\s*(?:\$ )?python -m sydes_mini (\S.*?)\s*(?:#.*)?$", line)
+            if not match or "|" in match.group(1) or "..." in match.group(1) or "<" in match.group(1):
+                continue                 # "pretrain | finetune | evaluate ..." and <placeholders> are prose
+            argv = shlex.split(match.group(1))
+            try:
+                assert not parser.parse_known_args(argv)[1], line
+            except SystemExit:
+                assert "the following arguments are required" in capsys.readouterr().err, line
+            found += 1
+    assert found >= 20
