@@ -112,11 +112,13 @@ def check_stage_folder(folder: str | Path, resume: bool) -> None:
 
 
 def check_resumable(folder: str | Path, cfg: Config) -> None:
-    """A run to resume (or skip) was made with this config (except the fields that may differ)."""
+    """A run to resume (or skip) in ``folder`` was made with this config (except the fields that may differ);
+    a folder with no run in it (no last.safetensors, no done.json) is simply trained afresh."""
     from .train import check_resume_config
-    saved = Path(folder) / "config.json"
-    if saved.exists():
-        check_resume_config(Config.load(saved), cfg, Path(folder))
+    folder = Path(folder)
+    started = (folder / "last.safetensors").exists() or (folder / "done.json").exists()
+    if started and (folder / "config.json").exists():
+        check_resume_config(Config.load(folder / "config.json"), cfg, folder)
 
 
 def init_checkpoint(init: str | Path) -> Path:
