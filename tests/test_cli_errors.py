@@ -87,7 +87,8 @@ def worlds(tmp_path_factory):
     run = root / "run"
     assert main(["pretrain", "--data", str(toy), "--out", str(run), *TINY.split()]) == 0
     (root / "a_file").write_text("not a folder")
-    return {"toy": toy, "empty_dev": empty_dev, "empty_train": empty_train, "bad_test": bad_test, "run": run, "file": root / "a_file"}
+    return {"toy": toy, "empty_dev": empty_dev, "empty_train": empty_train, "bad_test": bad_test, "run": run,
+            "file": root / "a_file"}
 
 
 def offline(monkeypatch, tmp_path):

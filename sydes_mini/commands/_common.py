@@ -84,7 +84,8 @@ def add_common(p: argparse.ArgumentParser, out_help: str, resume: bool = True) -
                    help="global batch per optimiser micro-step, split over torchrun processes (authors: 32)")
     p.add_argument("--grad-accum", type=positive_int, metavar="N",
                    help="micro-batches summed per optimiser step (authors: 2, so 64 samples a step)")
-    p.add_argument("--seed", type=non_negative_int, metavar="N", help="seeds weights, data order and masks (authors: 42)")
+    p.add_argument("--seed", type=non_negative_int, metavar="N",
+                   help="seeds weights, data order and masks (authors: 42)")
     add_device(p, default=None)
     p.add_argument("--precision", choices=["fp32", "fp16", "bf16"],
                    help="autocast precision on CUDA (fp16 uses a grad scaler); CPU always runs fp32")

@@ -70,9 +70,10 @@ def register(sub) -> None:
     s = verbs.add_parser("synth", help="write the toy world in MSED format (deterministic by seed)")
     s.add_argument("--out", default="data/toy", help="folder to write (default data/toy)")
     for name in ("n_train", "n_dev", "n_test"):
-        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=non_negative_int, default=getattr(defaults, name),
-                       metavar="N", help=f"rows of {name[2:]} (default %(default)s)")
-    s.add_argument("--seed", type=int, default=defaults.seed, help="same seed -> same bytes (default %(default)s)")
+        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=non_negative_int,
+                       default=getattr(defaults, name), metavar="N", help=f"rows of {name[2:]} (default %(default)s)")
+    s.add_argument("--seed", type=non_negative_int, default=defaults.seed,
+                   help="same seed -> same bytes (default %(default)s)")
     for name, what in (("p_global_cue", "background shows the emotion's colour"),
                        ("p_local_cue", "a desire other than none draws its glyph"),
                        ("p_text_names_label", "the caption names the emotion (and, independently, the desire)")):
