@@ -16,7 +16,6 @@ from sydes_mini.toy import synth
 
 TINY = "--epochs 1 --batch-size 4 --max-steps 1"
 OFFLINE = "offline"       # the row runs with HF_HUB_OFFLINE=1 and empty weight caches
-NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 
 # (id, command line with {placeholders}, words the one stderr line must contain, flags)
 ROWS = [
