@@ -26,19 +26,27 @@
 # three label sets, and sets up the machine you read the book on.
 
 # %% tags=["hide-cell"]
-# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
-# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
-# data and checkpoints survive the session.
+# Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
+# /content/sydes-mini, or with USE_DRIVE into your Google Drive, where runs/ and data/ then survive
+# the session), installs sydes_mini from it (Colab's own torch is kept) and works in its notebooks/
+# folder, so that ../runs, ../data and ../book are the same paths as in a local clone.
+import os
 import sys
 
 REPO_URL = "https://github.com/sydes-mini/sydes-mini"
 USE_DRIVE = False
 if "google.colab" in sys.modules:
+    import importlib
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
     if USE_DRIVE:
         from google.colab import drive
         drive.mount("/content/drive")
+    home = "/content/drive/MyDrive/sydes-mini" if USE_DRIVE else "/content/sydes-mini"
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "-q", REPO_URL, home], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", home], check=True)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
 profile = "smoke"   # "full": the paper's sizes (ViT-B/16 encoders, 12-layer CoCa-size text decoder)
@@ -175,7 +183,7 @@ plt.close(fig)
 # | you have | what to run | what you get |
 # |---|---|---|
 # | a GPU | `make reproduce PROFILE=full` (needs internet once for CLIP/CoCa weights and MSED) | the paper's tables, beside the paper's numbers |
-# | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | any chapter at the paper's sizes |
+# | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | chapters 1, 4–6 and 8 at the paper's model sizes, with random weights (nothing is downloaded); a trained model only once a run is in `runs/` (below) |
 # | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
 #
 # Measured wall times for these rungs are recorded in `book/hardware.json`:
@@ -184,17 +192,26 @@ plt.close(fig)
 ladder_file = Path("../book/hardware.json")
 ladder = json.loads(ladder_file.read_text()) if ladder_file.is_file() else {}
 pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for k, v in entry.items()}}
-              for rung, entry in ladder.items()]).set_index("rung") if ladder else "see the book's chapter 1"
+              for rung, entry in ladder.items()]).set_index("rung") if ladder else \
+    f"{ladder_file} is not here (this notebook runs outside the repository): the README's hardware ladder has the times"
 
 # %% [markdown]
 # ## Opening a chapter on Colab
 #
 # 1. Click the rocket icon at the top of a page and choose **Colab**.
-# 2. Run the first cell (folded in the HTML book): it installs `sydes_mini` from the repository.
-#    Colab's own PyTorch is left alone.
-# 3. To keep data and checkpoints between sessions, set `USE_DRIVE = True` in that cell.
-# 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model,
-#    or leave `"smoke"` to follow along on Colab's CPU.
+# 2. Run the first cell (folded in the HTML book): it installs `sydes_mini` from the repository;
+#    Colab's own PyTorch is left alone. In this chapter and in chapter 11 it also clones the
+#    repository into `/content/sydes-mini` and works in its `notebooks/` folder, so `../runs` and
+#    `../book` are there as in a local clone.
+# 3. To keep data and checkpoints between sessions, set `USE_DRIVE = True` in that cell: the clone
+#    then lives in `MyDrive/sydes-mini`.
+# 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model
+#    sizes, or leave `"smoke"` to follow along on Colab's CPU. The chapters build the full-size
+#    model with random weights; chapters 2, 3 and 7 use the toy world with either profile.
+# 5. Chapters 5, 6 and 9–11 show a trained model only when a run is in `../runs`: make one with
+#    `!python -m sydes_mini reproduce --out ../runs/smoke` (a few minutes), or
+#    `--profile full --data ../data/MSED --out ../runs/full` on a GPU (MSED first:
+#    `!python -m sydes_mini data download --to ../data/MSED`).
 #
 # ## Summary
 #

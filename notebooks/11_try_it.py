@@ -35,19 +35,27 @@
 # $$
 
 # %% tags=["hide-cell"]
-# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
-# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
-# data and checkpoints survive the session.
+# Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
+# /content/sydes-mini, or with USE_DRIVE into your Google Drive, where runs/ and data/ then survive
+# the session), installs sydes_mini from it (Colab's own torch is kept) and works in its notebooks/
+# folder, so that ../runs, ../data and ../book are the same paths as in a local clone.
+import os
 import sys
 
 REPO_URL = "https://github.com/sydes-mini/sydes-mini"
 USE_DRIVE = False
 if "google.colab" in sys.modules:
+    import importlib
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
     if USE_DRIVE:
         from google.colab import drive
         drive.mount("/content/drive")
+    home = "/content/drive/MyDrive/sydes-mini" if USE_DRIVE else "/content/sydes-mini"
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "-q", REPO_URL, home], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", home], check=True)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
 profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper model)
@@ -58,7 +66,6 @@ device = "auto"             # "auto": cuda when available, else cpu
 
 # %%
 import inspect
-import io
 import tempfile
 from pathlib import Path
 
@@ -72,7 +79,7 @@ from sydes_mini.labels import TASKS
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.plots.results import probability_bars
-from sydes_mini.predict import Predictor, load_predictor
+from sydes_mini.predict import Predictor, image_from_upload, load_predictor
 from sydes_mini.toy import synth
 
 DEVICE = get_device(device)
@@ -189,8 +196,9 @@ output = widgets.Output()
 
 
 def chosen_image() -> Image.Image:
-    if upload.value:
-        return Image.open(io.BytesIO(upload.value[0]["content"])).convert("RGB")
+    uploaded = image_from_upload(upload.value)       # ipywidgets 8 and 7 (Colab) store uploads differently
+    if uploaded is not None:
+        return uploaded
     return load_image(next(r for r in examples if r.index == choice.value).image_path)
 
 

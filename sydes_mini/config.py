@@ -144,6 +144,9 @@ def get_config(profile: str = "smoke", overrides: Iterable[str] = ()) -> Config:
     cfg = PROFILES[profile]()
     for item in overrides:
         apply_override(cfg, item)
+    if cfg.profile != profile:
+        raise ValueError(f"--set profile={cfg.profile}: a profile is a whole set of values, chosen with "
+                         f"--profile {cfg.profile} (or profile={cfg.profile!r} in a notebook), not with --set")
     validate(cfg)
     return cfg
 
@@ -240,6 +243,14 @@ def validate(cfg: Config) -> None:
         missing = sorted(set(STAGE_GROUPS[cfg.variant][stage]) - set(lrs))
         if missing:
             raise ValueError(f"train.lr_{stage} has no learning rate for {missing}")
+    if not 0 <= cfg.seed < 2**32:
+        raise ValueError(f"seed={cfg.seed} must be in 0 ... 2**32 - 1")
+    for section, name, least in (("train", "epochs", 1), ("train", "batch_size", 1), ("train", "grad_accum", 1),
+                                 ("train", "max_steps", 0), ("train", "save_every_steps", 0),
+                                 ("train", "eval_every_steps", 0), ("data", "num_workers", 0)):
+        value = getattr(getattr(cfg, section), name)
+        if value < least:
+            raise ValueError(f"{section}.{name}={value} must be at least {least}")
     for name in cfg.train.pretrain_losses:
         if name not in ("rec", "itc", "si", "dc"):
             raise ValueError(f"train.pretrain_losses has {name!r}; allowed: rec, itc, si, dc")

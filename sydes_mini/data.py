@@ -62,8 +62,9 @@ def csv_path(root: str | Path, split: str) -> Path:
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """CSV -> (header, rows). UTF-8 with optional BOM; bad bytes survive as surrogates to be reported per row."""
     if not path.is_file():
-        raise DataError(path, "CSV file is missing", "point ROOT at a folder with train/train.csv, "
-                        "dev/dev.csv and test/test.csv (or run `data synth` / `data download`)")
+        raise DataError(path, "CSV file is missing", "use a folder with train/train.csv, dev/dev.csv and "
+                        "test/test.csv (--data DIR), or make one: `python -m sydes_mini data synth --out DIR` "
+                        "(toy world) or `python -m sydes_mini data download --to DIR` (MSED)")
     text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]  # blank lines skipped
     if not rows:
@@ -103,8 +104,15 @@ def parse_row(path: Path, row: int, header: list[str], values: list[str]) -> Rec
     return Record(row, image, fields["Title"], fields["Caption"], labels, raw)
 
 
+def empty_split_error(root: str | Path, split: str) -> DataError:
+    """A split whose CSV has a header but no rows (a run would have nothing to train or evaluate on)."""
+    return DataError(csv_path(root, split), f"the {split} split has no rows",
+                     "add rows to the CSV, or write a toy world with rows in every split: "
+                     "`python -m sydes_mini data synth --out DIR --overwrite`")
+
+
 def find_errors(root: str | Path, split: str) -> tuple[list[Record], list[DataError]]:
-    """Every good row of a split as a Record and every problem as a DataError (file-level first)."""
+    """Every good row of a split as a Record and every problem (an empty split is one) as a DataError."""
     path = csv_path(root, split)
     try:
         header, rows = read_rows(path)
@@ -117,6 +125,8 @@ def find_errors(root: str | Path, split: str) -> tuple[list[Record], list[DataEr
             records.append(parse_row(path, row, header, values))
         except DataError as e:
             errors.append(e)
+    if not rows:
+        errors.append(empty_split_error(root, split))
     return records, errors
 
 

@@ -16,9 +16,6 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from tqdm.auto import tqdm
-
-from .data import SPLITS, read_split
 from .images import DataError
 
 DEFAULT_URL = "https://github.com/MSEDdataset/MSED/archive/refs/heads/main.zip"
@@ -35,12 +32,15 @@ MSED license (github.com/MSEDdataset/MSED, README "User license"), in short:
 CHUNK = 1 << 16
 
 
-def offline_error(url: str, reason) -> DataError:
+def offline_error(url: str, reason, to: Path) -> DataError:
+    if url.startswith("file:"):
+        return DataError(url, f"cannot open the archive ({reason})",
+                         "check the path after file:// (it must be absolute: file:///path/to/MSED-main.zip)")
     return DataError(url, f"cannot reach the server ({reason})",
                      "if this machine is offline, get the archive elsewhere from "
-                     "github.com/MSEDdataset/MSED and place its train/ dev/ test/ folders in data/MSED "
-                     "(so that data/MSED/train/train.csv exists), then run "
-                     "`python -m sydes_mini data check data/MSED`")
+                     f"github.com/MSEDdataset/MSED and place its train/ dev/ test/ folders in {to} "
+                     f"(so that {to / 'train' / 'train.csv'} exists), then run "
+                     f"`python -m sydes_mini data check {to}`")
 
 
 def accept(accept_license: bool) -> None:
@@ -54,7 +54,7 @@ def accept(accept_license: bool) -> None:
                           "if you agree to its terms")
 
 
-def open_url(url: str, start: int, timeout: float):
+def open_url(url: str, start: int, timeout: float, to: Path):
     """GET ``url`` from byte ``start`` (a Range request when start > 0); offline -> DataError at once."""
     headers = {"Range": f"bytes={start}-"} if start else {}
     try:
@@ -64,13 +64,14 @@ def open_url(url: str, start: int, timeout: float):
             return None
         raise DataError(url, f"HTTP error {e.code} {e.reason}", "check the URL (--url) and try again") from e
     except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
-        raise offline_error(url, getattr(e, "reason", e)) from e
+        raise offline_error(url, getattr(e, "reason", e), to) from e
 
 
 def fetch(url: str, partial: Path, timeout: float = 30) -> Path:
     """Download ``url`` to ``partial``, resuming a partial file if the server honours Range."""
+    from tqdm.auto import tqdm
     start = partial.stat().st_size if partial.exists() else 0
-    response = open_url(url, start, timeout)
+    response = open_url(url, start, timeout, partial.parent)
     if response is None:
         return partial
     with response:
@@ -126,7 +127,7 @@ def extract_splits(archive: Path, to: Path) -> None:
         shutil.rmtree(staging)
         raise DataError(archive, "archive has no train/train.csv", "check the URL (--url) or place the data by hand")
     base = found[0].parent.parent                               # the folder holding train/ dev/ test/
-    for split in SPLITS:
+    for split in ("train", "dev", "test"):
         shutil.rmtree(to / split, ignore_errors=True)
         shutil.move(str(base / split), str(to / split))
     shutil.rmtree(staging)
@@ -134,7 +135,8 @@ def extract_splits(archive: Path, to: Path) -> None:
 
 def verify_sizes(to: Path, expected_sizes: dict[str, int] | None) -> None:
     """Every split's CSV reads without problems and has the expected number of rows."""
-    for split in SPLITS:
+    from .data import read_split
+    for split in ("train", "dev", "test"):
         records = read_split(to, split)
         if expected_sizes and len(records) != expected_sizes[split]:
             raise DataError(to / split, f"{split} has {len(records)} rows, expected {expected_sizes[split]}",
@@ -150,8 +152,14 @@ def download_msed(to: str | Path = "data/MSED", url: str = DEFAULT_URL, accept_l
         print(f"MSED already in {to} (remove {marker} to download again)", file=sys.stderr)
         return to
     accept(accept_license)
+    created = not to.exists()
     to.mkdir(parents=True, exist_ok=True)
-    archive = fetch(url, to / ".partial", timeout)
+    try:
+        archive = fetch(url, to / ".partial", timeout)
+    except DataError:
+        if created and not any(to.iterdir()):
+            to.rmdir()                   # a failed first try leaves nothing behind (a partial file is kept)
+        raise
     verify_zip(archive)
     extract_splits(archive, to)
     verify_sizes(to, expected_sizes)

@@ -31,7 +31,7 @@ class DataError(Exception):
     """A problem with one input file: ``file``, ``row`` (1-based CSV row or None) and a one-line ``fix``."""
 
     def __init__(self, file, message: str, fix: str, row: int | None = None):
-        self.file, self.row, self.fix = str(file), row, fix
+        self.file, self.row, self.reason, self.fix = str(file), row, message, fix
         self.message = f"{message}. Fix: {fix}"
         where = f"{self.file}, row {row}" if row is not None else self.file
         super().__init__(f"{where}: {self.message}")

@@ -9,13 +9,14 @@ chapter 11 (paper Fig. 4).
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from .checkpoint import load_weights
+from .checkpoint import CheckpointError, load_weights
 from .config import Config, get_config
 from .data import get_tokenizer, tokenize
 from .labels import LABELS, TASKS
@@ -58,8 +59,14 @@ class Predictor:
     @classmethod
     def from_run(cls, run: str | Path, device: str | torch.device = "cpu") -> "Predictor":
         """The three fine-tuned models of a run: ``RUN/finetune/<task>/{config.json, best.safetensors}``."""
+        found = finetune_checkpoints(run)
+        missing = [str(Path(run) / "finetune" / task / "best.safetensors") for task in TASKS if task not in found]
+        if missing:
+            raise CheckpointError(f"{run}: no fine-tuned checkpoint {', '.join(missing)}; train them first "
+                                  f"(`python -m sydes_mini reproduce --out {run}`), or use load_predictor(run), "
+                                  "which falls back to random weights")
         models, cfg = {}, None
-        for task, path in finetune_checkpoints(run).items():
+        for task, path in found.items():
             weights, meta = load_weights(path, stage="finetune", task=task)
             cfg = Config.load(path.parent / "config.json")
             cfg.model.clip_pretrained = cfg.model.text_decoder_pretrained = None   # every weight is in the file
@@ -108,3 +115,15 @@ def load_predictor(run: str | Path, profile: str = "smoke", seed: int = 0,
     have = ", ".join(found) or "none"
     predictor.source = f"untrained (random weights): {run} has fine-tuned checkpoints for {have} of {', '.join(TASKS)}"
     return predictor
+
+
+def image_from_upload(value) -> Image.Image | None:
+    """The image in an ipywidgets ``FileUpload`` value, or None when nothing was uploaded.
+
+    ipywidgets 8 (Jupyter today) gives a tuple of dicts with a ``content`` memoryview; ipywidgets 7
+    (long Colab's version) a dict {file name: {"metadata": ..., "content": bytes}}: both are read.
+    """
+    if not value:
+        return None
+    item = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    return Image.open(io.BytesIO(bytes(item["content"]))).convert("RGB")

@@ -9,7 +9,10 @@ Layout of ``RUN`` (with ``seeds > 1``, each seed gets ``RUN/seed-<s>/`` with the
     RUN/reproduce.json                  profile, data, seeds, wall time of every stage
 
 A stage with ``done.json`` is skipped and one with only ``last.safetensors`` is
-resumed, so re-running a finished ``reproduce`` just prints its summary.
+resumed, so re-running a finished ``reproduce`` just prints its summary. Before any
+stage starts, everything cheap is checked (:mod:`sydes_mini.checks`): options, device,
+every split, weights, and that a run already in ``RUN`` was made with the same config
+and the same ``init``; otherwise nothing is trained and nothing is written.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, get_config
-from .data import read_split
+from .data import SPLITS, read_split
 from .labels import TASKS
 from .metrics import majority_metrics
 from .train import check_resume_config, train_stage, write_json
@@ -45,6 +48,43 @@ def data_root(profile: str, data: str | Path | None = None, overrides: list[str]
     if data:
         return Path(data)
     return ensure_toy_world() if profile == "smoke" else Path(get_config(profile, overrides).data.root)
+
+
+def stage_folders(run: Path, pretrain: bool = True) -> list[Path]:
+    """The stage folders of one seed's run: ``pretrain`` (unless SyDES-B) and ``finetune/<task>``."""
+    return ([run / "pretrain"] if pretrain else []) + [run / "finetune" / task for task in TASKS]
+
+
+def check_same_recipe(run: Path, pretrain: bool) -> None:
+    """A finished or interrupted run in ``run`` is only reused for the same recipe: with or without pretraining."""
+    started = [f for f in stage_folders(run, False) if (f / "done.json").exists() or (f / "last.safetensors").exists()]
+    if not pretrain and (run / "pretrain").exists():
+        raise FileExistsError(f"{run} holds a run with pretraining ({run / 'pretrain'}); --init none (SyDES-B) "
+                              f"needs its own folder: choose another --out")
+    if pretrain and started and not (run / "pretrain" / "done.json").exists():
+        raise FileExistsError(f"{run} holds fine-tunes made without this run's pretraining ({started[0]}); "
+                              "rerun with --init none to reuse them, or choose another --out")
+
+
+def check_before_reproduce(runs: list[tuple[Config, Path]], out: Path, pretrain: bool) -> None:
+    """Everything cheap, before any stage starts: options, device, every split, weights, the run folders."""
+    from .checks import check_data, check_device, check_out_folder, check_resumable, check_weights
+    cfg = runs[0][0]
+    check_out_folder(out)
+    check_device(cfg.train.device)
+    for run_cfg, run in runs:
+        check_same_recipe(run, pretrain)
+        for folder in stage_folders(run, pretrain):
+            check_resumable(folder, run_cfg)
+    check_data(cfg.data.root, SPLITS, cfg.data.max_image_pixels, images=cfg.data.modality != "text")
+    check_weights(cfg)
+
+
+def check_stage(cfg: Config, stage: str, out: str | Path, init: str | Path | None = None) -> None:
+    """:func:`run_stage`'s checks, before it builds or writes anything (the run notebooks call it;
+    :func:`reproduce` checks all its stages at once): a finished or interrupted stage must have this config."""
+    from .checks import before_training
+    before_training(cfg, stage, out, init=init, resume=(Path(out) / "last.safetensors").exists())
 
 
 def run_stage(cfg: Config, stage: str, out: Path, **kwargs) -> dict:
@@ -95,12 +135,14 @@ def reproduce(profile: str = "smoke", out: str | Path = "runs/smoke", data: str 
     """
     if init not in ("pretrain", "none"):
         raise ValueError(f"init must be 'pretrain' or 'none', got {init!r}")
+    if seeds < 1:
+        raise ValueError(f"seeds={seeds} must be at least 1")
     start, out = time.perf_counter(), Path(out)
     base, root = get_config(profile, overrides), data_root(profile, data, overrides)
-    per_seed = []
-    for i in range(seeds):
-        cfg = get_config(profile, [*overrides, f"data.root={root}", f"seed={base.seed + i}"])
-        per_seed.append(one_seed(cfg, out if seeds == 1 else out / f"seed-{cfg.seed}", init == "pretrain"))
+    configs = [get_config(profile, [*overrides, f"data.root={root}", f"seed={base.seed + i}"]) for i in range(seeds)]
+    runs = [(cfg, out if seeds == 1 else out / f"seed-{cfg.seed}") for cfg in configs]
+    check_before_reproduce(runs, out, init == "pretrain")
+    per_seed = [one_seed(cfg, run, init == "pretrain") for cfg, run in runs]
     summary = summarise(per_seed, root)
     write_json(out / "summary.json", summary)
     stages = [{name: d["wall_s"] for name, d in s.items()} for s in per_seed]

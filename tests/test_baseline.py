@@ -50,7 +50,7 @@ def test_captions_that_name_the_label_are_learned_perfectly(tmp_path):
 def test_a_train_split_with_one_class_is_a_clear_error(tmp_path, capsys):
     for split in ("train", "dev", "test"):
         write_split(tmp_path, split, [row("a dog"), row("a cat")])     # every label is the same
-    assert main(["baseline", "--data", str(tmp_path), "--out", str(tmp_path / "b.json")]) == 1
+    assert main(["baseline", "--data", str(tmp_path), "--out", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err
     assert "train.csv" in err and "same desire label" in err
     with pytest.raises(ValueError, match="at least two classes"):

@@ -5,7 +5,7 @@ from sydes_mini.cli import main
 
 
 def test_bench_json_has_every_key(capsys):
-    assert main(["bench", "--profile", "smoke", "--device", "cpu", "--batch", "2", "--steps", "1"]) == 0
+    assert main(["bench", "--profile", "smoke", "--device", "cpu", "--batch-size", "2", "--steps", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("pretrain_samples_per_s", "finetune_samples_per_s", "finetune_cached_samples_per_s"):
         assert out[key] > 0

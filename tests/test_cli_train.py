@@ -21,7 +21,7 @@ def test_help_lists_every_option(command, extra, capsys):
 
 @pytest.mark.parametrize("command, words", [("evaluate", ["--checkpoint", "--split"]),
                                             ("reproduce", ["--seeds", "--profile", "toy"]),
-                                            ("bench", ["--batch", "--steps", "finetune_cached_samples_per_s"])])
+                                            ("bench", ["--batch-size", "--steps", "finetune_cached_samples_per_s"])])
 def test_help_of_other_commands(command, words, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
@@ -44,9 +44,9 @@ def test_pretrain_finetune_evaluate_from_the_command_line(toy, tmp_path, capsys)
     assert printed["metrics_test"].endswith("finetune/sentiment/metrics_test.json")
     saved = json.loads((run / "finetune" / "sentiment" / "config.json").read_text())
     assert saved["model"]["mask_ratio"] == 0.5 and saved["train"]["batch_size"] == 4
-    out = tmp_path / "dev.json"
+    out = tmp_path / "new" / "dev.json"                 # its folder is created; --data defaults to the run's
     ckpt = run / "finetune" / "sentiment" / "best.safetensors"
-    assert main(["evaluate", "--checkpoint", str(ckpt), "--data", str(toy), "--split", "dev", "--out", str(out)]) == 0
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--split", "dev", "--out", str(out)]) == 0
     metrics = json.loads(out.read_text())
     assert metrics["split"] == "dev" and metrics["n"] == 4 and metrics["labels"] == ["negative", "neutral", "positive"]
     assert len(metrics["confusion_matrix"]) == 3

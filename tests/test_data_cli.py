@@ -35,7 +35,7 @@ def test_check_broken_folder_lists_every_problem(tmp_path, capsys):
     broken_folder(tmp_path)
     write_split(tmp_path, "dev", header=["Title", "Text"] + HEADER[2:])      # renamed column
     status, out, err = run_main(capsys, "data", "check", str(tmp_path))
-    assert status == 1
+    assert status == 2
     problems = json.loads(out)["problems"]
     assert {(p["split"], p["row"]) for p in problems} == {
         ("train", 1), ("train", 2), ("train", 3), ("train", 4), ("train", 8), ("train", None),
@@ -53,13 +53,13 @@ def test_check_broken_folder_lists_every_problem(tmp_path, capsys):
 def test_json_only_keeps_stderr_empty(tmp_path, capsys):
     broken_folder(tmp_path)
     status, out, err = run_main(capsys, "data", "check", str(tmp_path), "--json-only")
-    assert status == 1 and err == "" and json.loads(out)["splits"]["train"]["n"] == 9
+    assert status == 2 and err == "" and json.loads(out)["splits"]["train"]["n"] == 9
 
 
 def test_max_pixels_option(msed, capsys):
     status, out, _ = run_main(capsys, "data", "check", str(msed), "--max-pixels", "1000")   # 64 x 48 > 1000
     problems = json.loads(out)["problems"]
-    assert status == 1 and len(problems) == 6 and "--max-pixels N" in problems[0]["message"]
+    assert status == 2 and len(problems) == 6 and "--max-pixels N" in problems[0]["message"]
     assert run_main(capsys, "data", "check", str(msed), "--max-pixels", "3072")[0] == 0      # exactly 64 x 48
 
 
@@ -94,7 +94,16 @@ def test_download_offline_says_so_and_how_to_place_a_copy(tmp_path, capsys):
     status, _, err = run_main(capsys, "data", "download", "--to", str(tmp_path / "MSED"), "--accept-license",
                               "--url", "http://127.0.0.1:1/x.zip", "--timeout", "5")   # port 1: refused at once
     assert status == 2 and "Traceback" not in err
-    assert "cannot reach the server" in err and "place its train/ dev/ test/ folders in data/MSED" in err
+    to = tmp_path / "MSED"
+    assert "cannot reach the server" in err and f"place its train/ dev/ test/ folders in {to} " in err
+    assert not to.exists()                                   # a failed first try leaves no empty folder
+
+
+def test_download_of_a_missing_file_url_says_so(tmp_path, capsys):
+    status, _, err = run_main(capsys, "data", "download", "--to", str(tmp_path / "MSED"), "--accept-license",
+                              "--url", f"file://{tmp_path}/nothere.zip")
+    assert status == 2 and "cannot open the archive" in err and "cannot reach the server" not in err
+    assert not (tmp_path / "MSED").exists()
 
 
 def test_download_checks_msed_split_sizes(tmp_path, capsys):

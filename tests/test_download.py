@@ -109,7 +109,7 @@ def test_license_must_be_accepted(tmp_path, monkeypatch, capsys):
 
 
 def test_unreachable_host_gives_manual_copy_instructions(tmp_path):
-    with pytest.raises(DataError, match=r"cannot reach.*data/MSED/train/train\.csv"):
+    with pytest.raises(DataError, match=r"cannot reach.*MSED/train/train\.csv"):
         download_msed(tmp_path / "MSED", "http://127.0.0.1:1/x.zip", accept_license=True, timeout=5)
 
 

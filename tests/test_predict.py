@@ -75,3 +75,30 @@ def test_an_incomplete_run_falls_back_to_untrained_and_says_so(tmp_path):
     assert predictor.source.startswith("untrained") and "for desire of desire, emotion, sentiment" in predictor.source
     with pytest.raises(ValueError, match="missing"):
         Predictor({"desire": build_model(get_config("smoke"), "desire")}, get_config("smoke"), "x")
+
+
+def test_from_run_on_a_missing_run_names_the_files(tmp_path):
+    with pytest.raises(CheckpointError, match="finetune/desire/best.safetensors.*reproduce --out"):
+        Predictor.from_run(tmp_path / "no-run")
+
+
+def test_uploaded_image_with_ipywidgets_8_and_7():
+    """Chapter 11's upload: ipywidgets 8's value (tuple of dicts, memoryview) and 7's (dict by file name)."""
+    import datetime
+    import io
+
+    import ipywidgets
+
+    from sydes_mini.predict import image_from_upload
+    buffer = io.BytesIO()
+    IMAGE.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    v7 = {"photo.png": {"metadata": {"name": "photo.png", "type": "image/png", "size": len(data)}, "content": data}}
+    upload = ipywidgets.FileUpload(accept="image/*", multiple=False)
+    assert image_from_upload(upload.value) is None                          # nothing uploaded yet
+    upload.value = ({"name": "photo.png", "type": "image/png", "size": len(data), "content": memoryview(data),
+                     "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    for value in (upload.value, v7):
+        image = image_from_upload(value)
+        assert image.size == IMAGE.size and image.getpixel((10, 10)) == (200, 50, 40)
+    assert image_from_upload({}) is None

@@ -3,6 +3,7 @@
 They are run exactly as `make reproduce` runs them, with papermill and parameters, into tmp_path.
 """
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -72,3 +73,16 @@ def test_a_finished_stage_is_skipped_not_retrained(run, tmp_path):
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "already complete, skipped" in text
     assert (run / "pretrain" / "best.safetensors").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("name, parameters, words", [
+    ("finetune", {"task": "foo"}, "task='foo'; use one of desire, emotion, sentiment"),
+    ("tables", {"runs_dir": "runs/no-such-run"}, "runs_dir='runs/no-such-run' is not a folder"),
+])
+def test_bad_parameters_stop_before_anything_is_written(name, parameters, words, tmp_path):
+    """Issue 14: a mistyped papermill parameter fails in the first code cell and leaves no folder behind."""
+    out = tmp_path / "run"
+    params = {"out_dir": str(out)} if name == "finetune" else {"out_dir": str(out / "tables")}
+    with pytest.raises(pm.PapermillExecutionError, match=re.escape(words)):
+        execute(name, tmp_path / "executed.ipynb", **params, **parameters)
+    assert not out.exists() and not (ROOT / "runs" / "no-such-run").exists()

@@ -74,3 +74,38 @@ def test_coca_file_without_decoder_is_an_error(tmp_path):
     torch.save({"visual.conv1.weight": torch.zeros(1)}, tmp_path / "x.pt")
     with pytest.raises(WeightsUnavailable, match="text_decoder"):
         build_model(get_config("smoke", [f"model.text_decoder_pretrained={tmp_path}/x.pt"]))
+
+
+def cached_tag(monkeypatch, tmp_path, cfg: dict) -> dict:
+    """Register an open_clip tag ``cached`` for the smoke model, with empty caches and no internet."""
+    import huggingface_hub
+    import open_clip.pretrained
+    monkeypatch.setitem(open_clip.pretrained._PRETRAINED, "sydes-smoke", {"cached": cfg})
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    torch.manual_seed(7)
+    return {k: v.contiguous() for k, v in open_clip.create_model("sydes-smoke").state_dict().items()}
+
+
+@pytest.mark.parametrize("cache", ["huggingface", "open_clip"])
+def test_weights_in_a_local_cache_load_offline(monkeypatch, tmp_path, cache):
+    """Issue 13: weights downloaded once (Hugging Face's cache, or open_clip's ~/.cache/clip) load on a
+    machine without internet; before they are there, the offline error names the fix."""
+    state = cached_tag(monkeypatch, tmp_path, {"hf_hub": "someone/sydes-smoke-test/",
+                                               "url": "https://example.org/clip/sydes-smoke-test.pt"})
+    cfg = get_config("smoke", ["model.clip_pretrained=cached"])
+    with pytest.raises(WeightsUnavailable, match="not in the local caches and this machine is offline"):
+        build_model(cfg)
+    if cache == "huggingface":            # the layout hf_hub_download leaves: refs/main -> snapshots/<sha>/file
+        repo = tmp_path / "hf" / "models--someone--sydes-smoke-test"
+        (repo / "refs").mkdir(parents=True)
+        (repo / "refs" / "main").write_text("abc123")
+        (repo / "snapshots" / "abc123").mkdir(parents=True)
+        save_file(state, str(repo / "snapshots" / "abc123" / "open_clip_model.safetensors"))
+    else:
+        (tmp_path / "home" / ".cache" / "clip").mkdir(parents=True)
+        torch.save(state, tmp_path / "home" / ".cache" / "clip" / "sydes-smoke-test.pt")
+    model = build_model(cfg)
+    assert torch.equal(model.image_encoder.visual.conv1.weight, state["visual.conv1.weight"])
+    assert torch.equal(model.text_encoder.token_embedding.weight, state["token_embedding.weight"])

@@ -47,9 +47,11 @@ import matplotlib.pyplot as plt
 from sydes_mini.config import config_from_parameters
 from sydes_mini.labels import TASKS
 from sydes_mini.plots.results import confusion_matrices, read_log, training_curves
-from sydes_mini.reproduce import data_root, format_summary, run_stage, summarise
+from sydes_mini.reproduce import check_stage, data_root, format_summary, run_stage, summarise
 from sydes_mini.train import write_json
 
+if task not in TASKS:
+    raise ValueError(f"task={task!r}; use one of {', '.join(TASKS)} (papermill -p task desire)")
 root = data_root(profile, data_dir, overrides)   # what `reproduce` reads
 cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
                              max_steps=max_steps, seed=seed, device=device)
@@ -59,6 +61,7 @@ print(cfg.to_json())
 
 # %%
 out = Path(out_dir) / "finetune" / task
+check_stage(cfg, "finetune", out, init=start)   # data, --init, weights, device, folder: before anything is written
 result = run_stage(cfg, "finetune", out, task=task, init=start)
 print(json.dumps({"out": str(out), "test": {k: result["test"][k] for k in ("precision", "recall", "f1", "accuracy")}},
                  indent=2))

@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 
 from sydes_mini.config import config_from_parameters
 from sydes_mini.plots.results import read_log, training_curves
-from sydes_mini.reproduce import data_root, run_stage
+from sydes_mini.reproduce import check_stage, data_root, run_stage
 
 root = data_root(profile, data_dir, overrides)   # what `reproduce` reads
 cfg = config_from_parameters(profile, overrides, data_root=root, epochs=epochs, batch_size=batch_size,
@@ -60,6 +60,7 @@ print(cfg.to_json())
 
 # %%
 out = Path(out_dir) / "pretrain"
+check_stage(cfg, "pretrain", out)          # data, weights, device, folder: before anything is built or written
 result = run_stage(cfg, "pretrain", out)
 print(json.dumps({"out": str(out), "best_dev": result["dev"]}, indent=2))
 

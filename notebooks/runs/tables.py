@@ -38,6 +38,9 @@ from IPython.display import HTML, display
 from sydes_mini import paper_tables
 from sydes_mini.plots.results import style_table
 
+if not Path(runs_dir).is_dir():
+    raise FileNotFoundError(f"runs_dir={runs_dir!r} is not a folder; give the folder of the main run "
+                            "(the --out of reproduce, e.g. runs/smoke)")
 out = Path(out_dir or Path(runs_dir) / "tables")
 out.mkdir(parents=True, exist_ok=True)
 html, todo = [], {}

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 
-from .pretrain import clean_errors
+from ._common import EXIT_STATUS, add_device, add_overrides, add_profile, clean_errors, positive_int
 
 
 @clean_errors
 def run(args) -> int:
     from ..bench import bench
-    print(json.dumps(bench(args.profile, args.device, args.batch, args.steps, args.overrides), indent=2))
+    from ..checks import check_device
+    from ..config import get_config
+    check_device(args.device)
+    get_config(args.profile, args.overrides)                  # a bad --set fails here, before the model is built
+    print(json.dumps(bench(args.profile, args.device, args.batch_size, args.steps, args.overrides), indent=2))
     return 0
 
 
@@ -19,11 +23,11 @@ def register(sub) -> None:
                                    "synthetic batch with random weights (works offline) and prints the median "
                                    "samples/s: pretrain_samples_per_s, finetune_samples_per_s (image encoder "
                                    "runs), finetune_cached_samples_per_s (cached image features), plus peak "
-                                   "memory, device, threads and torch version.")
-    p.add_argument("--profile", default="smoke", choices=["smoke", "full"], help="model size (default smoke)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to run (default cpu)")
-    p.add_argument("--batch", type=int, default=8, metavar="N", help="samples per step (default 8)")
-    p.add_argument("--steps", type=int, default=5, metavar="N", help="timed steps after one warm-up (default 5)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, e.g. train.precision=bf16 or model.use_crops=false")
+                                   "memory, device, threads and torch version.", epilog=EXIT_STATUS)
+    add_profile(p)
+    add_device(p)
+    p.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="samples per step (default 8)")
+    p.add_argument("--steps", type=positive_int, default=5, metavar="N",
+                   help="timed steps after one warm-up (default 5)")
+    add_overrides(p, "train.precision=bf16 or model.use_crops=false")
     p.set_defaults(func=run)

@@ -1,8 +1,8 @@
 """``data``: check an MSED-format folder, write the toy world, or download MSED.
 
-Exit status: 0 done; 1 ``data check`` found problems; 2 the command could not
-do its job (license not accepted, offline, folder exists, ...), with the reason
-on stderr and no traceback.
+Exit status: 0 done; 1 an unexpected error (a bug); 2 bad input: ``data check``
+found problems (all listed), or the command could not do its job (license not
+accepted, offline, folder exists, ...), with the reason on stderr and no traceback.
 """
 from __future__ import annotations
 
@@ -12,22 +12,23 @@ import sys
 import time
 
 from ..config import DataConfig
-from ..data import check_root, format_summary
-from ..download import DEFAULT_URL, download_msed
-from ..images import DataError
-from ..toy import ToyWorldConfig, synth
+from ..download import DEFAULT_URL
+from ..toy import ToyWorldConfig
+from ._common import EXIT_STATUS, clean_errors, non_negative_int, positive_float
 
 
 def check(args) -> int:
-    """JSON report on stdout, summary on stderr; 1 when there is any problem."""
+    """JSON report on stdout, summary on stderr; 2 when there is any problem."""
+    from ..data import check_root, format_summary
     report = check_root(args.root, args.max_pixels)
     print(json.dumps(report, indent=2))
     if not args.json_only:
         print(format_summary(report), file=sys.stderr)
-    return 1 if report["problems"] else 0
+    return 2 if report["problems"] else 0
 
 
 def write_toy(args) -> int:
+    from ..toy import synth
     fields = {k: getattr(args, k) for k in ("n_train", "n_dev", "n_test", "seed", "p_global_cue",
                                             "p_local_cue", "p_text_names_label")}
     start = time.perf_counter()
@@ -39,19 +40,9 @@ def write_toy(args) -> int:
 
 
 def download(args) -> int:
+    from ..download import download_msed
     download_msed(args.to, args.url, args.accept_license, timeout=args.timeout)
     return 0
-
-
-def expected_errors(run):
-    """Run a subcommand; an expected failure becomes ``error: ...`` on stderr and exit status 2."""
-    def wrapped(args) -> int:
-        try:
-            return run(args)
-        except (DataError, PermissionError, FileExistsError, EOFError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-    return wrapped
 
 
 def probability(text: str) -> float:
@@ -61,21 +52,17 @@ def probability(text: str) -> float:
     return p
 
 
-def count(text: str) -> int:
-    n = int(text)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return n
-
-
 def register(sub) -> None:
-    p = sub.add_parser("data", help="check an MSED-format folder, write the toy world, download MSED")
+    p = sub.add_parser("data", help="check an MSED-format folder, write the toy world, download MSED",
+                       description="check: every row and image of a folder; synth: write the toy world; "
+                                   "download: fetch MSED (after its license).", epilog=EXIT_STATUS)
     verbs = p.add_subparsers(dest="verb", required=True)
 
-    c = verbs.add_parser("check", help="read every split, open every image, print a JSON report")
+    c = verbs.add_parser("check", help="read every split, open every image, print a JSON report",
+                         epilog="exit status: 0 no problem; 2 problems found (all listed); 1 unexpected error")
     c.add_argument("root", help="an MSED-format folder (train/train.csv, train/images/1.jpg, ...)")
     c.add_argument("--json-only", action="store_true", help="no human-readable summary on stderr")
-    c.add_argument("--max-pixels", type=int, default=DataConfig().max_image_pixels, metavar="N",
+    c.add_argument("--max-pixels", type=non_negative_int, default=DataConfig().max_image_pixels, metavar="N",
                    help="refuse images with more pixels, a decompression bomb guard (default %(default)s)")
     c.set_defaults(func=check)
 
@@ -83,20 +70,21 @@ def register(sub) -> None:
     s = verbs.add_parser("synth", help="write the toy world in MSED format (deterministic by seed)")
     s.add_argument("--out", default="data/toy", help="folder to write (default data/toy)")
     for name in ("n_train", "n_dev", "n_test"):
-        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=count, default=getattr(defaults, name),
-                       metavar="N", help=f"rows of {name[2:]} (default %(default)s)")
-    s.add_argument("--seed", type=int, default=defaults.seed, help="same seed -> same bytes (default %(default)s)")
+        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=non_negative_int,
+                       default=getattr(defaults, name), metavar="N", help=f"rows of {name[2:]} (default %(default)s)")
+    s.add_argument("--seed", type=non_negative_int, default=defaults.seed,
+                   help="same seed -> same bytes (default %(default)s)")
     for name, what in (("p_global_cue", "background shows the emotion's colour"),
                        ("p_local_cue", "a desire other than none draws its glyph"),
                        ("p_text_names_label", "the caption names the emotion (and, independently, the desire)")):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=probability, default=getattr(defaults, name),
                        metavar="P", help=f"P({what}); default %(default)s")
     s.add_argument("--overwrite", action="store_true", help="replace existing split folders")
-    s.set_defaults(func=expected_errors(write_toy))
+    s.set_defaults(func=clean_errors(write_toy))
 
     d = verbs.add_parser("download", help="fetch MSED from github.com/MSEDdataset/MSED (license first)")
     d.add_argument("--to", default="data/MSED", help="target folder (default data/MSED)")
     d.add_argument("--accept-license", action="store_true", help="accept the MSED license without a prompt")
     d.add_argument("--url", default=DEFAULT_URL, help="archive URL (https://, http:// or file://)")
-    d.add_argument("--timeout", type=float, default=30, help="seconds to wait for the server")
-    d.set_defaults(func=expected_errors(download))
+    d.add_argument("--timeout", type=positive_float, default=30, help="seconds to wait for the server (default 30)")
+    d.set_defaults(func=clean_errors(download))

@@ -20,7 +20,9 @@ def coca_checkpoint(source: str, coca_model: str, coca_tag: str) -> str:
     """``source`` is "coca" (open_clip's download of ``coca_model``/``coca_tag``) or a local file."""
     if source != "coca":
         return resolve_weights(coca_model, source, "CoCa text decoder")
-    resolve_weights(coca_model, coca_tag, "CoCa text decoder")      # fails fast offline
+    found = resolve_weights(coca_model, coca_tag, "CoCa text decoder")   # a cached file, or fails fast offline
+    if found != coca_tag:
+        return found
     path = open_clip.download_pretrained(open_clip.get_pretrained_cfg(coca_model, coca_tag))
     if not path:
         raise WeightsUnavailable(f"CoCa text decoder: open_clip could not download {coca_model}/{coca_tag}")
