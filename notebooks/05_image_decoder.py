@@ -168,13 +168,16 @@ with torch.no_grad():
 # %%
 # NBVAL_CHECK_OUTPUT
 print("D_in", list(d.shape), "| masked rows = mask token + position:", torch.allclose(masked_rows, expected))
-print("gate alpha per head in this model:", [round(a, 3) for a in start.tolist()])
 print("alpha = 0.5: U is the average:", torch.allclose(half, (image_kv + text_kv) / 2, atol=1e-6))
 print("gate closed: U == image memory:", torch.allclose(closed, image_kv, atol=1e-6),
       "| open: U == text memory:", torch.allclose(opened, text_kv, atol=1e-6))
 crops = batch["crops"][0]                                                           # [4, 3, 224, 224]
 print("patchify", list(patchify(crops, 16).shape), "| round trip exact:",
       torch.equal(unpatchify(patchify(crops, 16), 16), crops))
+
+# %%
+print("gate alpha per head in this model:", [round(a, 3) for a in start.tolist()],
+      "(0.5 before training)")
 
 # %% [markdown]
 # ## Reconstructions (paper Fig. 5)

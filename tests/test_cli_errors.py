@@ -55,7 +55,7 @@ ROWS = [
     ("weights-reproduce", "reproduce --profile full --data {toy} --out {out}", "this machine is offline", OFFLINE),
     ("init-missing", "finetune --task desire --init {out}/nothere --data {toy} --out {out}", "--init none", ""),
     ("init-other-widths", "finetune --task desire --init {run}/pretrain --data {toy} --out {out} "
-     "--set model.image_decoder_width=32", "model.image_decoder_width=64 there, 32 here", ""),
+     "--set model.text_decoder_width=32", "model.text_decoder_width=64 there, 32 here", ""),
     ("init-none-over-a-run", "reproduce --init none --data {toy} --out {run} " + TINY,
      "holds a run with pretraining", ""),
     ("other-settings-over-a-run", "reproduce --data {toy} --out {run} --epochs 2 --batch-size 4 --max-steps 1",

@@ -9,8 +9,10 @@ def test_full_profile_is_the_paper_recipe():
     assert cfg.model.clip_model.startswith("ViT-B-16") and cfg.model.clip_pretrained == "openai"
     assert (cfg.model.image_decoder_layers, cfg.model.image_decoder_width, cfg.model.image_decoder_heads) == (8, 512, 8)
     assert (cfg.model.text_decoder_layers, cfg.model.text_decoder_width, cfg.model.text_decoder_heads) == (12, 768, 12)
-    assert cfg.train.lr_pretrain == {"image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4}
-    assert cfg.train.lr_finetune == {"text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4}
+    assert cfg.train.lr_pretrain == {"image_encoder": 5e-6, "text_encoder": 5e-5, "image_decoder": 1e-4,
+                                     "others": 1e-4}           # "others": the authors' catch-all group
+    assert cfg.train.lr_finetune == {"text_encoder": 1e-4, "text_decoder": 2e-4, "head": 1e-4, "others": 1e-4}
+    assert (cfg.model.latent_dim, cfg.model.text_decoder_output_dim) == (512, 512)
     assert cfg.train.pretrain_weights == {"rec": 1.0, "si": 0.5, "dc": 0.025, "itc": 0.5}
     assert cfg.train.finetune_weights == {"cls": 1.0, "itc": 0.4}
     assert cfg.train.batch_size * cfg.train.grad_accum == 64 and cfg.train.epochs == 50
