@@ -14,6 +14,7 @@ from .coca import load_coca_decoder
 from .head import Head
 from .image_decoder import TextGuidedImageDecoder, unshuffle
 from .image_encoder import ImageEncoder
+from .layout import contiguous_attention
 from .text_decoder import ImageGuidedTextDecoder
 from .text_encoder import TextEncoder
 
@@ -129,7 +130,7 @@ class SyDES(nn.Module):
 
 def build_model(cfg: Config, task: str = "desire") -> SyDES:
     """The SyDES model of a config; ``task`` sets the number of classes of the head."""
-    return SyDES(cfg, task)
+    return contiguous_attention(SyDES(cfg, task))     # a speed fix only, see model/layout.py
 
 
 def count_params(module: nn.Module | None) -> int:

@@ -1,0 +1,167 @@
+"""FLOPs and peak memory of one training step, counted on fake tensors (nothing is computed), and the GPU time
+of the paper's full reproduction estimated from them (issue 13).
+
+A fake tensor (``torch._subclasses.fake_tensor``) has a shape, a dtype and a device but no data, so a
+step of the paper-sized model at the authors' batch 32 can be "run" on any laptop in seconds:
+
+* :class:`~torch.utils.flop_counter.FlopCounterMode` counts the FLOPs of every matrix product,
+  convolution and attention of the forward and backward pass (the elementwise work, a few per cent,
+  is not counted);
+* :class:`PeakMemory` adds up the bytes of every tensor while it is alive (weights, gradients,
+  AdamW's two moments, activations kept for the backward) and keeps the peak.
+
+These are **estimates**: the peak ignores the CUDA context, cuBLAS/cuDNN workspaces and allocator
+fragmentation (:data:`CUDA_OVERHEAD_GB` is added for them), and time = FLOPs / an assumed sustained
+throughput (:data:`GPUS`). ``bench --device cuda`` measures the real figures on a GPU.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import weakref
+
+import torch
+from torch import nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+from torch.utils.flop_counter import FlopCounterMode
+
+from .config import Config
+from .stages import set_stage
+from .step import finetune_loss, pretrain_loss
+
+# Assumed *sustained* mixed-precision training throughput (TFLOP/s) of one GPU: a fraction of the
+# dense fp16/bf16 tensor-core peak (T4 65, A100 312, H100 SXM 989), as such models reach in practice.
+GPUS = {"Colab T4 (16 GB)": 15.0, "A100": 120.0, "H100": 300.0}
+CUDA_OVERHEAD_GB = 1.5          # CUDA context + workspaces + allocator fragmentation, added to the peak
+T4_USABLE_GB = 15.0             # a 16 GB T4 shows about 15 GiB to PyTorch
+
+# MSED (paper 4.1.1) and the recipe (Table 8): samples per split, epochs per stage, global batch
+MSED = {"train": 6127, "dev": 1021, "test": 2024}
+RECIPE = {"epochs": 50, "global_batch": 64, "batch": 32, "tasks": 3, "runs_for_tables_2_to_10": 20}
+
+
+class PeakMemory(TorchDispatchMode):
+    """Live bytes of tensor storages (real or fake) created inside the mode or :meth:`add`-ed, and their peak.
+
+    A storage is counted once, when first seen, and uncounted when it is freed (a weak reference).
+    Data-dependent Python values (``bool(t.any())``, ``t.item()``) cannot come from fake tensors: they
+    read as 0 (False) for integer and boolean tensors and 1 for floating ones (only used in branches
+    that do not change the memory of a fine-tuning step, and in AdamW's bias correction).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.refs, self.live, self.peak = {}, 0, 0
+
+    def add(self, t: torch.Tensor) -> None:
+        storage = t.untyped_storage()
+        key = id(storage)
+        if key in self.refs and self.refs[key]() is storage:
+            return
+        nbytes = storage.nbytes()
+
+        def freed(_, key=key, nbytes=nbytes):
+            self.live -= nbytes
+            self.refs.pop(key, None)
+        self.refs[key] = weakref.ref(storage, freed)
+        self.live += nbytes
+        self.peak = max(self.peak, self.live)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            return 1 if args[0].dtype.is_floating_point else 0
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor):
+                self.add(t)
+        return out
+
+
+def fake_copy(model: nn.Module, mode: FakeTensorMode) -> nn.Module:
+    """A copy of ``model`` whose parameters and buffers are fake tensors (no memory, no data copied)."""
+    memo = {id(p): nn.Parameter(mode.from_tensor(p.detach()), requires_grad=p.requires_grad)
+            for p in model.parameters()}
+    memo.update({id(b): mode.from_tensor(b) for b in model.buffers()})
+    return copy.deepcopy(model, memo)
+
+
+def map_tensors(x, fn):
+    """``fn`` applied to every tensor of a (nested) batch: dicts and dataclasses (ImageFeatures) are rebuilt."""
+    if isinstance(x, torch.Tensor):
+        return fn(x)
+    if isinstance(x, dict):
+        return {k: map_tensors(v, fn) for k, v in x.items()}
+    if hasattr(x, "__dataclass_fields__"):
+        return type(x)(**{k: map_tensors(getattr(x, k), fn) for k in x.__dataclass_fields__})
+    return x
+
+
+def step_cost(model: nn.Module, stage: str, batch: dict, cfg: Config, task: str = "desire",
+              low_precision: torch.dtype | None = None, steps: int = 2) -> dict:
+    """FLOPs and peak bytes of one training step (forward, loss, backward, AdamW step) on ``batch``.
+
+    ``batch`` is a real batch (its shapes are used); ``model`` is not changed. ``low_precision``
+    (torch.float16 / bfloat16) runs the step under autocast as CUDA mixed precision does (CPU autocast's
+    op list, close to CUDA's). -> ``{"flops", "forward_flops" (what an evaluation pass costs),
+    "peak_bytes", "samples"}`` of the last of ``steps`` steps: the second one has AdamW's moments
+    (the peak of training); one step suffices for the FLOPs.
+    """
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    fake = fake_copy(model, mode).train()
+    with mode:
+        params = set_stage(fake, stage, cfg)
+        optimizer = torch.optim.AdamW(params, lr=1e-5, foreach=False)
+        inputs = []
+        fake_batch = map_tensors(batch, lambda t: inputs.append(mode.from_tensor(t)) or inputs[-1])
+        memory = PeakMemory()
+        for t in [*fake.parameters(), *fake.buffers(), *inputs]:
+            memory.add(t)
+        autocast = torch.autocast("cpu", dtype=low_precision, enabled=low_precision is not None)
+        with memory:
+            for _ in range(steps):
+                forward, backward = FlopCounterMode(display=False), FlopCounterMode(display=False)
+                with forward, autocast:
+                    if stage == "pretrain":
+                        loss = pretrain_loss(fake, fake_batch, cfg, torch.Generator().manual_seed(0))[0]
+                    else:
+                        loss = finetune_loss(fake, fake_batch, cfg, task)[0]
+                with backward:
+                    loss.backward()
+                del loss
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+    fwd, bwd = forward.get_total_flops(), backward.get_total_flops()
+    return {"flops": fwd + bwd, "forward_flops": fwd, "peak_bytes": memory.peak, "samples": len(batch["index"])}
+
+
+def reproduction_flops(flops_per_sample: dict[str, float], eval_flops_per_sample: dict[str, float]) -> dict:
+    """FLOPs of one reproduction of Table 2 (pretraining once, fine-tuning three tasks), the recipe's step counts.
+
+    ``flops_per_sample``: {"pretrain", "finetune_cached", "encode"} training FLOPs per sample per step
+    (encode: the frozen image encoder's forward on the five views, run once per sample to fill the cache);
+    ``eval_flops_per_sample``: {"pretrain", "finetune_cached"} of a dev/test forward pass.
+    Dev evaluation runs once per epoch (every 96 optimiser steps = one MSED epoch at batch 64).
+    """
+    e, n = RECIPE["epochs"], MSED
+    pretrain = e * (n["train"] * flops_per_sample["pretrain"] + n["dev"] * eval_flops_per_sample["pretrain"])
+    one_task = (e * (n["train"] * flops_per_sample["finetune_cached"] + n["dev"] * eval_flops_per_sample["finetune_cached"])
+                + (n["train"] + n["dev"] + n["test"]) * flops_per_sample["encode"]
+                + n["test"] * eval_flops_per_sample["finetune_cached"])
+    return {"pretrain": pretrain, "finetune_per_task": one_task, "table2_run": pretrain + RECIPE["tasks"] * one_task}
+
+
+def gpu_hours(total_flops: float) -> dict[str, float]:
+    """{GPU: hours} at the assumed sustained throughput of :data:`GPUS`."""
+    return {gpu: total_flops / (tflops * 1e12) / 3600 for gpu, tflops in GPUS.items()}
+
+
+def fits_t4(peak_gb_at: dict[int, float]) -> dict:
+    """The largest per-step batch whose estimated peak (+ overhead) fits a T4, and the accumulation to reach 64.
+
+    ``peak_gb_at``: {batch: estimated peak GB of the step (worst stage)}.
+    """
+    fitting = [b for b, gb in sorted(peak_gb_at.items()) if gb + CUDA_OVERHEAD_GB <= T4_USABLE_GB]
+    batch = max(fitting) if fitting else None
+    return {"batch": batch, "grad_accum": math.ceil(RECIPE["global_batch"] / batch) if batch else None}
