@@ -165,3 +165,68 @@ def fits_t4(peak_gb_at: dict[int, float]) -> dict:
     fitting = [b for b, gb in sorted(peak_gb_at.items()) if gb + CUDA_OVERHEAD_GB <= T4_USABLE_GB]
     batch = max(fitting) if fitting else None
     return {"batch": batch, "grad_accum": math.ceil(RECIPE["global_batch"] / batch) if batch else None}
+
+
+def estimate(profile: str = "full", batches: tuple[int, ...] = (32, 8), precision: torch.dtype = torch.float16,
+             log=print) -> dict:
+    """The JSON of ``book/gpu_estimates.json``: FLOPs per sample of each step at the authors' batch 32 with
+    MSED-like captions, peak memory per stage and batch, the T4 batch x accumulation and GPU hours."""
+    from .bench import TASK, SyntheticItems
+    from .config import get_config
+    from .data import collate
+    from .model import build_model
+
+    cfg = get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none"])
+    torch.manual_seed(0)
+    model = build_model(cfg, TASK)
+    items = SyntheticItems(max(batches))
+    out = {"profile": profile, "precision": str(precision).replace("torch.", ""), "flops_per_sample": {},
+           "peak_gb": {}, "text_length": None}
+    for b in batches:
+        plain = collate([items[i] for i in range(b)])                    # text cut to its longest caption
+        features = fake_features(model, plain)
+        cached = {**plain, "features": features}
+        cached.pop("global_view"), cached.pop("crops")
+        for key, stage, batch in (("pretrain", "pretrain", plain), ("finetune", "finetune", plain),
+                                  ("finetune_cached", "finetune", cached)):
+            cost = step_cost(model, stage, batch, cfg, TASK, precision)
+            out["peak_gb"].setdefault(key, {})[b] = cost["peak_bytes"] / 1e9
+            if b == max(batches):
+                out["flops_per_sample"][key] = cost["flops"] / b
+                out["flops_per_sample"][f"{key}_forward"] = cost["forward_flops"] / b
+                out["text_length"] = int(plain["text"].shape[1])
+            log(f"{key} batch {b}: {cost['flops'] / b / 1e9:.1f} GFLOP/sample, peak {cost['peak_bytes'] / 1e9:.2f} GB")
+    f = out["flops_per_sample"]
+    f["encode"] = f["finetune_forward"] - f["finetune_cached_forward"]   # the frozen image encoder, 5 views
+    per_run = reproduction_flops({"pretrain": f["pretrain"], "finetune_cached": f["finetune_cached"],
+                                  "encode": f["encode"]},
+                                 {"pretrain": f["pretrain_forward"], "finetune_cached": f["finetune_cached_forward"]})
+    worst = {b: max(gb[b] for gb in out["peak_gb"].values()) for b in batches}
+    out.update(reproduction_pflop=({k: v / 1e15 for k, v in per_run.items()}),
+               hours_table2_run=gpu_hours(per_run["table2_run"]),
+               hours_tables_2_to_10=gpu_hours(per_run["table2_run"] * RECIPE["runs_for_tables_2_to_10"]),
+               assumed_sustained_tflops=GPUS, cuda_overhead_gb=CUDA_OVERHEAD_GB, t4=fits_t4(worst),
+               recipe=RECIPE, msed=MSED)
+    return out
+
+
+def fake_features(model, batch: dict):
+    """ImageFeatures of a batch as the cache stores them (m = 0), on fake tensors: only their shapes matter."""
+    from .model.sydes import ImageFeatures
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    fake = fake_copy(model, mode)
+    with mode, torch.no_grad():
+        f = fake.encode_images(mode.from_tensor(batch["global_view"]), mode.from_tensor(batch["crops"]), 0.0)
+    B, P, C = f.global_tokens.shape
+    return ImageFeatures(torch.zeros(B, P, C), torch.zeros(f.v.shape), torch.zeros(B, 4, P, C),
+                         torch.zeros(B, 4, P - 1), torch.arange(P - 1).expand(B, 4, P - 1))
+
+
+if __name__ == "__main__":     # python -m sydes_mini.estimate [OUT.json]
+    import json
+    import sys
+    result = estimate(log=lambda s: print(s, file=sys.stderr, flush=True))
+    text = json.dumps(result, indent=2)
+    if len(sys.argv) > 1:
+        open(sys.argv[1], "w").write(text + "\n")
+    print(text)
