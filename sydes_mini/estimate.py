@@ -34,8 +34,10 @@ from .step import finetune_loss, pretrain_loss
 # Assumed *sustained* mixed-precision training throughput (TFLOP/s) of one GPU: a fraction of the
 # dense fp16/bf16 tensor-core peak (T4 65, A100 312, H100 SXM 989), as such models reach in practice.
 GPUS = {"Colab T4 (16 GB)": 15.0, "A100": 120.0, "H100": 300.0}
-CUDA_OVERHEAD_GB = 1.5          # CUDA context + workspaces + allocator fragmentation, added to the peak
+CUDA_OVERHEAD_GB = 1.5          # CUDA context + cuBLAS/cuDNN workspaces, added to the peak
+FRAGMENTATION = 1.1             # the caching allocator needs ~10 % more than the live tensors
 T4_USABLE_GB = 15.0             # a 16 GB T4 shows about 15 GiB to PyTorch
+CANDIDATE_BATCHES = (32, 16, 8, 4, 2)
 
 # MSED (paper 4.1.1) and the recipe (Table 8): samples per split, epochs per stage, global batch
 MSED = {"train": 6127, "dev": 1021, "test": 2024}
@@ -157,12 +159,22 @@ def gpu_hours(total_flops: float) -> dict[str, float]:
     return {gpu: total_flops / (tflops * 1e12) / 3600 for gpu, tflops in GPUS.items()}
 
 
-def fits_t4(peak_gb_at: dict[int, float]) -> dict:
-    """The largest per-step batch whose estimated peak (+ overhead) fits a T4, and the accumulation to reach 64.
+def peak_at(measured: dict[int, float], batch: int) -> float:
+    """Peak GB at ``batch`` from two measured batches: weights, gradients and AdamW's moments are fixed,
+    the activations grow linearly with the batch."""
+    (b1, g1), (b2, g2) = sorted(measured.items())[:2]
+    per_sample = (g2 - g1) / (b2 - b1)
+    return g1 + per_sample * (batch - b1)
 
-    ``peak_gb_at``: {batch: estimated peak GB of the step (worst stage)}.
+
+def fits_t4(peak_gb_at: dict[int, float]) -> dict:
+    """The largest per-step batch whose estimated peak fits a T4, and the accumulation to reach 64.
+
+    ``peak_gb_at``: {batch: estimated peak GB of the step (worst stage)}; a batch fits when
+    peak x FRAGMENTATION + CUDA_OVERHEAD_GB <= T4_USABLE_GB.
     """
-    fitting = [b for b, gb in sorted(peak_gb_at.items()) if gb + CUDA_OVERHEAD_GB <= T4_USABLE_GB]
+    fitting = [b for b, gb in sorted(peak_gb_at.items())
+               if gb * FRAGMENTATION + CUDA_OVERHEAD_GB <= T4_USABLE_GB]
     batch = max(fitting) if fitting else None
     return {"batch": batch, "grad_accum": math.ceil(RECIPE["global_batch"] / batch) if batch else None}
 
@@ -196,17 +208,24 @@ def estimate(profile: str = "full", batches: tuple[int, ...] = (32, 8), precisio
                 out["flops_per_sample"][f"{key}_forward"] = cost["forward_flops"] / b
                 out["text_length"] = int(plain["text"].shape[1])
             log(f"{key} batch {b}: {cost['flops'] / b / 1e9:.1f} GFLOP/sample, peak {cost['peak_bytes'] / 1e9:.2f} GB")
+    return summarise(out)
+
+
+def summarise(out: dict) -> dict:
+    """Add to the measured ``flops_per_sample`` and ``peak_gb`` of :func:`estimate` what follows from them:
+    the reproduction's FLOPs and GPU hours, the peak at other batches, the T4 batch x accumulation."""
     f = out["flops_per_sample"]
     f["encode"] = f["finetune_forward"] - f["finetune_cached_forward"]   # the frozen image encoder, 5 views
     per_run = reproduction_flops({"pretrain": f["pretrain"], "finetune_cached": f["finetune_cached"],
                                   "encode": f["encode"]},
                                  {"pretrain": f["pretrain_forward"], "finetune_cached": f["finetune_cached_forward"]})
-    worst = {b: max(gb[b] for gb in out["peak_gb"].values()) for b in batches}
+    measured = {stage: {int(b): gb for b, gb in peaks.items()} for stage, peaks in out["peak_gb"].items()}
+    worst = {b: max(peak_at(m, b) for m in measured.values()) for b in CANDIDATE_BATCHES}
     out.update(reproduction_pflop=({k: v / 1e15 for k, v in per_run.items()}),
                hours_table2_run=gpu_hours(per_run["table2_run"]),
                hours_tables_2_to_10=gpu_hours(per_run["table2_run"] * RECIPE["runs_for_tables_2_to_10"]),
-               assumed_sustained_tflops=GPUS, cuda_overhead_gb=CUDA_OVERHEAD_GB, t4=fits_t4(worst),
-               recipe=RECIPE, msed=MSED)
+               assumed_sustained_tflops=GPUS, peak_gb_worst_stage=worst, cuda_overhead_gb=CUDA_OVERHEAD_GB,
+               fragmentation=FRAGMENTATION, t4_usable_gb=T4_USABLE_GB, t4=fits_t4(worst), recipe=RECIPE, msed=MSED)
     return out
 
 

@@ -5,7 +5,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from sydes_mini.bench import SyntheticItems
 from sydes_mini.config import get_config
 from sydes_mini.data import collate
-from sydes_mini.estimate import PeakMemory, fits_t4, gpu_hours, map_tensors, step_cost
+from sydes_mini.estimate import PeakMemory, fits_t4, gpu_hours, map_tensors, peak_at, step_cost
 from sydes_mini.model import build_model
 from sydes_mini.stages import set_stage
 from sydes_mini.step import finetune_loss
@@ -38,7 +38,11 @@ def test_fake_step_counts_the_real_flops_and_memory():
 
 
 def test_t4_fit_and_hours():
-    assert fits_t4({32: 20.0, 16: 12.0, 8: 7.0}) == {"batch": 16, "grad_accum": 4}
+    assert fits_t4({32: 20.0, 16: 12.0, 8: 7.0}) == {"batch": 16, "grad_accum": 4}          # 12 x 1.1 + 1.5 <= 15
     assert fits_t4({32: 20.0}) == {"batch": None, "grad_accum": None}
     hours = gpu_hours(3600e12 * 120)                                      # 120 TFLOP/s for one hour
     assert abs(hours["A100"] - 1.0) < 1e-9
+
+
+def test_peak_grows_linearly_with_the_batch():
+    assert peak_at({32: 13.0, 8: 7.0}, 16) == 9.0                         # 5 GB fixed + 0.25 GB per sample
