@@ -24,7 +24,7 @@ def test_probabilities_and_attention(untrained):
         assert list(p.probabilities[task]) == list(LABELS[task])
         assert sum(p.probabilities[task].values()) == pytest.approx(1.0, abs=1e-5)
     assert p.tokens[0] == "<start_of_text>" and p.tokens[-1] == "<end_of_text>" and "revenge" in p.tokens
-    assert p.attention.shape == (77, 5 * 196)
+    assert p.attention.shape == (len(p.tokens), 5 * 196)                 # one row per token: no padding
     assert torch.allclose(p.attention[: len(p.tokens)].sum(-1), torch.ones(len(p.tokens)), atol=1e-4)
     assert p.global_view.shape == (3, 224, 224) and p.crops.shape == (4, 3, 224, 224)
     top = p.top()
