@@ -30,10 +30,11 @@ import tempfile
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from .data import make_loader
+from .data import CONTEXT_LENGTH, make_loader, trim_padding
 from .labels import TASKS
 from .model.image_decoder import unshuffle
 from .model.sydes import ImageFeatures, SyDES
@@ -71,8 +72,8 @@ class FeatureDataset(Dataset):
 
 
 def collate(items: list[dict]) -> dict:
-    """Items -> ``features`` (ImageFeatures, mask and ids_restore of m = 0 rebuilt), ``text [B, 77]``,
-    ``labels {task: [B]}``, ``index [B]``: a batch for ``step.finetune_loss``."""
+    """Items -> ``features`` (ImageFeatures, mask and ids_restore of m = 0 rebuilt), ``text [B, L]``
+    (``data.trim_padding``), ``labels {task: [B]}``, ``index [B]``: a batch for ``step.finetune_loss``."""
     stacked = {name: torch.stack([it[name] for it in items]) for name in FEATURES if name in items[0]}
     crops = stacked.get("crop_tokens")                                      # [B, 4, 1+P, C1] or None
     mask = ids_restore = None
@@ -82,7 +83,7 @@ def collate(items: list[dict]) -> dict:
         ids_restore = torch.arange(P).expand(B, V, P)                       # [B, 4, P] patch order
     features = ImageFeatures(stacked["global_tokens"], crops, mask, ids_restore)
     return {"features": features,
-            "text": torch.stack([it["text"] for it in items]),
+            "text": trim_padding(torch.stack([it["text"] for it in items])),
             "labels": {t: torch.stack([it["labels"][t] for it in items]) for t in TASKS},
             "index": torch.tensor([it["index"] for it in items])}
 
@@ -135,7 +136,7 @@ def cached_dataset(model: SyDES, dataset: Dataset, batch_size: int = 32, device:
                 store[name] = allocate((len(dataset), *t.shape[1:]), dtype, cache_dir)
             store[name][start:start + len(t)] = t.to("cpu", dtype)
         start += len(batch["index"])
-        text.append(batch["text"])
+        text.append(F.pad(batch["text"], (0, CONTEXT_LENGTH - batch["text"].shape[1])))   # stored as [b, 77]
         index.append(batch["index"])
         for task in TASKS:
             labels[task].append(batch["labels"][task])

@@ -7,9 +7,10 @@ Layout of a root folder (the real MSED and the generated toy world alike)::
 
 Two ways to read a split: :func:`scan_split` collects *every* problem (for
 ``data check``), :func:`read_split` raises the first one as a :class:`DataError`.
-A batch from :func:`collate` is a dict (B batch, V = 4 crops, L = 77 tokens)::
+A batch from :func:`collate` is a dict (B batch, V = 4 crops, L <= 77 tokens: the batch's longest
+caption, see :func:`trim_padding`)::
 
-    global_view [B, 3, 224, 224]   crops [B, 4, 3, 224, 224]   text [B, 77] (long)
+    global_view [B, 3, 224, 224]   crops [B, 4, 3, 224, 224]   text [B, L] (long)
     labels {"desire": [B], "emotion": [B], "sentiment": [B]} (long)   index [B] (CSV row)
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .images import DataError, format_problem, load_image
 from .labels import LABELS, TASKS
 from .views import mixed_scale_views
 
-__all__ = ["DataError", "Record", "read_split", "scan_split", "MSEDDataset", "collate", "make_loader",
+__all__ = ["DataError", "Record", "read_split", "scan_split", "MSEDDataset", "collate", "trim_padding", "make_loader",
            "load_split", "check_root", "format_summary", "tokenize", "SPLITS"]
 
 SPLITS = ("train", "dev", "test")
@@ -199,12 +200,25 @@ class MSEDDataset(Dataset):
                 "labels": labels, "index": record.index}
 
 
+def trim_padding(text: torch.Tensor) -> torch.Tensor:
+    """Token ids [B, 77] -> [B, L], L = the longest caption's length (start and end tokens included).
+
+    Every batch is cut this way (training, evaluation, the feature cache, predict): the
+    columns dropped hold padding only, which no output reads (the text encoder is causal,
+    both decoders mask padding keys and the text decoder is causal, pooling reads real
+    tokens only), so logits, losses and gradients are those of the padded batch, without
+    the work on padding. The end token has the largest id, so ``argmax`` finds it (the
+    text encoder's rule for w_cls).
+    """
+    return text[:, : int(text.argmax(-1).max()) + 1]                    # [B, L]
+
+
 def collate(batch: list[dict]) -> dict:
-    """Stack items into ``global_view [B,3,224,224]``, ``crops [B,4,3,224,224]``, ``text [B,77]``,
-    ``labels {task: [B]}``, ``index [B]``."""
+    """Stack items into ``global_view [B,3,224,224]``, ``crops [B,4,3,224,224]``, ``text [B,L]``
+    (:func:`trim_padding`), ``labels {task: [B]}``, ``index [B]``."""
     return {"global_view": torch.stack([b["global_view"] for b in batch]),
             "crops": torch.stack([b["crops"] for b in batch]),
-            "text": torch.stack([b["text"] for b in batch]),
+            "text": trim_padding(torch.stack([b["text"] for b in batch])),
             "labels": {t: torch.stack([b["labels"][t] for b in batch]) for t in TASKS},
             "index": torch.tensor([b["index"] for b in batch])}
 

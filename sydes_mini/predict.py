@@ -18,7 +18,7 @@ from PIL import Image
 
 from .checkpoint import CheckpointError, load_weights
 from .config import Config, get_config
-from .data import get_tokenizer, tokenize
+from .data import get_tokenizer, tokenize, trim_padding
 from .labels import LABELS, TASKS
 from .model import SyDES, build_model
 from .views import mixed_scale_views
@@ -28,7 +28,7 @@ from .views import mixed_scale_views
 class Prediction:
     probabilities: dict[str, dict[str, float]]   # {task: {label: probability}}, each task sums to 1
     attention: torch.Tensor                      # [L-1, 5*P] cross-attention of ``attention_task``'s model
-                                                 # (row k: token k; the end-of-text token is not a query)
+                                                 # (L = len(tokens); row k: token k; end-of-text is no query)
     global_view: torch.Tensor                    # [3, 224, 224]  (CLIP-normalised, what the model saw)
     crops: torch.Tensor                          # [4, 3, 224, 224]
     tokens: list[str]                            # the caption's tokens, start and end included
@@ -80,7 +80,7 @@ class Predictor:
         if attention_task not in TASKS:
             raise ValueError(f"attention_task={attention_task!r}; choose one of {TASKS}")
         global_view, crops = mixed_scale_views(image.convert("RGB"), self.cfg.variant)  # [3,224,224], [4,3,224,224]
-        text = tokenize([caption])                                                      # [1, 77]
+        text = trim_padding(tokenize([caption]))                                        # [1, L]
         probs, attention = {}, None
         for task, model in self.models.items():
             out = model(global_view[None].to(self.device), crops[None].to(self.device), text.to(self.device),

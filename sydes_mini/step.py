@@ -14,6 +14,7 @@ Each stage runs only the modules its loss needs (SPEC "Speed"):
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .config import Config
 from .model.sydes import SyDES, SyDESOutput
@@ -37,7 +38,7 @@ def pretrain_loss(model: SyDES, batch: dict, cfg: Config, generator: torch.Gener
                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor], SyDESOutput]:
     """Eq. 7 on one batch -> (total loss, {term: value}, model output).
 
-    batch: ``global_view [B,3,224,224]``, ``crops [B,4,3,224,224]``, ``text [B,77]``.
+    batch: ``global_view [B,3,224,224]``, ``crops [B,4,3,224,224]``, ``text [B,L]``.
     """
     out = model(batch["global_view"], batch["crops"], batch["text"], decode_text=False, generator=generator)
     loss, terms = pretrain_objective(out, batch["crops"], cfg, model.image_encoder.patch_size)
@@ -57,3 +58,23 @@ def finetune_loss(model: SyDES, batch: dict, cfg: Config, task: str, need_attn: 
                 decode_image=False, need_attn=need_attn, features=features)
     loss, terms = finetune_objective(out, batch["labels"][task], cfg)
     return loss, terms, out
+
+
+class StageLoss(nn.Module):
+    """``model`` and the loss of one stage as a module: ``forward(batch, generator) -> (loss, terms)``.
+
+    What ``DistributedDataParallel`` wraps in multi-process training: its outputs are exactly the
+    loss and its terms, so DDP's search for parameters without gradient (``find_unused_parameters``)
+    sees which parameters the active losses use (a SyDESOutput also holds tensors no loss reads).
+    """
+
+    def __init__(self, model: SyDES, cfg: Config, stage: str, task: str | None = None):
+        super().__init__()
+        self.model, self.cfg, self.stage, self.task = model, cfg, stage, task
+
+    def forward(self, batch: dict, generator: torch.Generator | None = None):
+        if self.stage == "pretrain":
+            loss, terms, _ = pretrain_loss(self.model, batch, self.cfg, generator)
+        else:
+            loss, terms, _ = finetune_loss(self.model, batch, self.cfg, self.task)
+        return loss, terms

@@ -15,10 +15,14 @@ optimiser, the schedule and the scaler are in ``last.safetensors``. A resumed
 run skips exactly the batches already consumed, so a run killed with SIGKILL
 and resumed ends with the same weights and log as one never interrupted.
 
-**Several processes** (``torchrun --nproc_per_node N``, gloo on CPU, nccl on CUDA): each process
-takes every N-th sample of the epoch's order (as ``DistributedSampler``) and the gradients are
-averaged with one all-reduce before each optimiser step, so N processes with ``batch_size / N``
-each follow the one-process run with the global batch. Only process 0 writes files and evaluates.
+**Several processes** (``torchrun --nproc_per_node N``, gloo on CPU, nccl on CUDA, one GPU per
+process): each process takes every N-th sample of the epoch's order (as ``DistributedSampler``) and
+the model is wrapped in PyTorch's ``DistributedDataParallel``, which averages the gradients with
+bucketed all-reduces overlapped with the backward pass (skipped with ``no_sync`` on all but the last
+batch of a gradient-accumulation group). N processes with ``batch_size / N`` each so follow the
+one-process run with the global batch. Only process 0 writes files and evaluates. Every process
+seeds its generators alike and draws the same numbers (same batch shapes), so the states process 0
+saves are every process's, and a resumed multi-process run equals an uninterrupted one.
 
 A stage's folder (``RUN/pretrain`` or ``RUN/finetune/<task>``)::
 
@@ -31,12 +35,14 @@ import math
 import os
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -47,7 +53,7 @@ from .device import autocast, get_device, grad_scaler
 from .evaluate import evaluate, is_better
 from .model import build_model
 from .stages import make_optimizer
-from .step import finetune_loss, pretrain_loss, to_device
+from .step import StageLoss, to_device
 
 RESUME_MAY_DIFFER = ("train.device", "data.num_workers", "train.save_every_steps")
 
@@ -115,13 +121,27 @@ def distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def average_gradients(optimizer: torch.optim.Optimizer, world: int) -> None:
-    """Data parallelism: every process gets the mean of all processes' gradients (what DDP's all-reduce does)."""
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            if p.grad is not None:           # the same parameters get gradients in every process
-                dist.all_reduce(p.grad)
-                p.grad /= world
+def process_device(name: str, world: int) -> torch.device:
+    """The device of this process: with several processes on CUDA, GPU number ``LOCAL_RANK``."""
+    device = get_device(name)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return device
+
+
+def data_parallel(step: StageLoss, device: torch.device, world: int) -> torch.nn.Module:
+    """A stage's loss module in ``DistributedDataParallel`` (several processes) or as is (one).
+
+    Build it after :func:`~sydes_mini.stages.set_stage`: DDP reduces the gradients of the parameters
+    that require them when it is built. ``find_unused_parameters``: a trained parameter may get no
+    gradient from the stage's active losses (``itc_t`` without L_itc, ``dc_scale`` without L_dc, the
+    text encoder with ``pretrain_losses=si``: ablations of Tables 4 and 10).
+    """
+    if world == 1:
+        return step
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(step, device_ids=ids, find_unused_parameters=True)
 
 
 def check_finite(loss: torch.Tensor, terms: dict, batch: dict, step: int) -> None:
@@ -155,7 +175,7 @@ class Trainer:
             raise ValueError("fine-tuning needs a task: desire, emotion or sentiment")
         self.cfg, self.stage, self.task, self.out = cfg, stage, task, Path(out)
         self.rank, self.world = distributed()
-        self.device = get_device(cfg.train.device)
+        self.device = process_device(cfg.train.device, self.world)
         self.meta = {"profile": cfg.profile, "stage": stage, "task": task, "variant": cfg.variant}
         self.prepare_folder(resume)
         seed_everything(cfg.seed)
@@ -168,6 +188,7 @@ class Trainer:
         self.scaler = grad_scaler(self.device, cfg.train.precision)
         self.mask_generator = torch.Generator().manual_seed(cfg.seed)
         self.progress = self.resume() if resume else Progress()
+        self.parallel = data_parallel(StageLoss(self.model, cfg, stage, task), self.device, self.world)
 
     def prepare_folder(self, resume: bool) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -232,24 +253,21 @@ class Trainer:
     # -- one optimiser step ---------------------------------------------------------------------
     def loss(self, batch: dict):
         with autocast(self.device, self.cfg.train.precision):
-            if self.stage == "pretrain":
-                loss, terms, _ = pretrain_loss(self.model, batch, self.cfg, self.mask_generator)
-            else:
-                loss, terms, _ = finetune_loss(self.model, batch, self.cfg, self.task)
-        return loss, terms
+            return self.parallel(batch, self.mask_generator)
 
     def step(self, batches: list[dict]) -> dict:
         """Forward/backward over ``batches`` (gradient accumulation), clip, AdamW step, schedule step -> log."""
         start, totals = time.perf_counter(), {}
         for k, batch in enumerate(batches):
             batch = to_device(batch, self.device)
-            loss, terms = self.loss(batch)
-            check_finite(loss, terms, batch, self.progress.step)
-            self.scaler.scale(loss / len(batches)).backward()
+            last = k == len(batches) - 1              # DDP all-reduces the gradients in this backward only
+            with nullcontext() if last or self.world == 1 else self.parallel.no_sync():
+                loss, terms = self.loss(batch)
+                check_finite(loss, terms, batch, self.progress.step)
+                self.scaler.scale(loss / len(batches)).backward()
             for name, value in {"loss": loss, **terms}.items():
                 totals[name] = totals.get(name, 0.0) + float(value.detach()) / len(batches)
         if self.world > 1:
-            average_gradients(self.optimizer, self.world)
             totals = mean_over_processes(totals, self.world)
         lr = self.optimizer.param_groups[0]["lr"]
         norm = optimiser_step(self.optimizer, self.scaler, self.cfg.train.grad_clip)

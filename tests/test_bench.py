@@ -1,13 +1,27 @@
 """bench: the JSON contract (no timing assertions: timing is what bench reports, not what tests check)."""
 import json
 
+import numpy as np
+
+from sydes_mini.bench import msed_caption_lengths
 from sydes_mini.cli import main
 
 
 def test_bench_json_has_every_key(capsys):
     assert main(["bench", "--profile", "smoke", "--device", "cpu", "--batch-size", "2", "--steps", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("pretrain_samples_per_s", "finetune_samples_per_s", "finetune_cached_samples_per_s"):
-        assert out[key] > 0
+    for key in ("pretrain", "finetune", "finetune_cached", "finetune_cached_b32"):
+        assert out[f"{key}_samples_per_s"] > 0 and out[f"{key}_gflops_per_sample"] > 0
+    # the image encoder's forward is the difference between the uncached and the cached fine-tune step
+    assert out["finetune_gflops_per_sample"] > out["finetune_cached_gflops_per_sample"]
     assert out["batch"] == 2 and out["threads"] >= 1 and out["torch"] and out["peak_cpu_rss_mb"] > 0
+    assert len(out["text_lengths"]["batch"]) == 1 and 4 <= out["text_lengths"]["batch_32"][0] <= 77
     assert "device" in out
+
+
+def test_caption_lengths_follow_msed():
+    lengths = msed_caption_lengths(6127)
+    assert abs(lengths.mean() - 15.3) < 0.2 and np.median(lengths) == 13 and np.percentile(lengths, 90) == 27
+    assert 10 <= (lengths == 77).sum() <= 20 and lengths.min() >= 4
+    longest = msed_caption_lengths(32 * 200, seed=1).reshape(200, 32).max(1)
+    assert 40 <= longest.mean() <= 56                                    # ~48 tokens in a batch of 32

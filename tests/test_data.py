@@ -6,7 +6,7 @@ from PIL import Image
 
 from conftest import HEADER, broken_folder, row, write_split
 from sydes_mini.config import DataConfig
-from sydes_mini.data import (DataError, MSEDDataset, check_root, collate, load_split, make_loader,
+from sydes_mini.data import (DataError, MSEDDataset, check_root, collate, load_split, make_loader, trim_padding,
                              read_split, scan_split, tokenize)
 from sydes_mini.images import format_problem, load_image
 from sydes_mini.labels import LABELS
@@ -215,7 +215,8 @@ def test_dataset_item_and_collate(msed):
     assert {t: int(v) for t, v in item["labels"].items()} == {"desire": 3, "emotion": 1, "sentiment": 0}
     batch = collate([ds[0], ds[1]])
     assert batch["global_view"].shape == (2, 3, 224, 224) and batch["crops"].shape == (2, 4, 3, 224, 224)
-    assert batch["text"].shape == (2, 77) and batch["index"].tolist() == [1, 2]
+    assert torch.equal(batch["text"], trim_padding(torch.stack([ds[0]["text"], ds[1]["text"]])))   # [2, L]
+    assert batch["text"].shape[1] < 77 and batch["index"].tolist() == [1, 2]
     assert batch["labels"]["emotion"].tolist() == [0, 1]
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from sydes_mini import train as train_module
+from sydes_mini import step as step_module
 from sydes_mini.checkpoint import CheckpointError, load_weights
 from sydes_mini.config import get_config
 from sydes_mini.toy import synth
@@ -120,7 +120,7 @@ def test_existing_run_needs_resume_and_resume_needs_a_run(toy, pretrained, tmp_p
 
 def test_non_finite_loss_stops_with_step_rows_and_terms_and_keeps_last_good(toy, tmp_path, monkeypatch):
     calls = []
-    real = train_module.pretrain_loss
+    real = step_module.pretrain_loss
 
     def poisoned(model, batch, cfg, generator=None):
         loss, terms, out = real(model, batch, cfg, generator)
@@ -129,7 +129,7 @@ def test_non_finite_loss_stops_with_step_rows_and_terms_and_keeps_last_good(toy,
             terms["rec"] = terms["rec"] * math.nan
             loss = loss * math.nan
         return loss, terms, out
-    monkeypatch.setattr(train_module, "pretrain_loss", poisoned)
+    monkeypatch.setattr(step_module, "pretrain_loss", poisoned)           # what the trainer's StageLoss calls
     out = tmp_path / "pretrain"
     with pytest.raises(NonFiniteLoss, match=r"step 2, batch indices \(CSV rows\) \[\d+, \d+, \d+, \d+\].*'rec': nan"):
         train_stage(cfg_for(toy, "train.save_every_steps=1"), "pretrain", out)

@@ -19,6 +19,7 @@ from .coca import load_coca_decoder
 from .head import HEADS
 from .image_decoder import IMAGE_DECODERS, unshuffle
 from .image_encoder import ImageEncoder
+from .layout import contiguous_attention
 from .text_decoder import ImageGuidedTextDecoder
 from .text_encoder import TextEncoder, without_eot
 
@@ -185,7 +186,7 @@ class SyDES(nn.Module):
 
 def build_model(cfg: Config, task: str = "desire") -> SyDES:
     """The SyDES model of a config; ``task`` sets the number of classes of the head."""
-    return SyDES(cfg, task)
+    return contiguous_attention(SyDES(cfg, task))     # a speed fix only, see model/layout.py
 
 
 def count_params(module: nn.Module | None) -> int:
