@@ -97,7 +97,8 @@ print("weights:", predictor.source)
 # random weights — near-uniform bars that mean nothing. To get trained models, run
 # `make reproduce` (smoke profile, toy world, a few CPU minutes) or
 # `make reproduce PROFILE=full` on a GPU, then re-run this notebook. A smoke model is a tiny
-# model trained on the toy world: it can read the toy world's colours and glyphs, not real photos.
+# model trained on the toy world, not on real photos; chapter 9 shows what it learned (so far the
+# background colour, for emotion and sentiment, but hardly the desire glyph).
 #
 # ## The function
 #
@@ -221,8 +222,9 @@ widgets.VBox([widgets.HBox([choice, upload]), caption, button, output])
 #
 # * `Predictor` holds the three fine-tuned models of a run and returns a probability for every
 #   class of every task, plus the desire model's cross-attention over the five views.
-# * On the toy world a trained model reads the background colour (emotion, sentiment) and the
-#   corner glyph (desire); the probability bars are the paper's Figure 3 for this world.
+# * On the toy world the smoke run reads the background colour (emotion, sentiment); whether it
+#   reads the corner glyph (desire) is what chapter 9's desire confusion matrix shows — for the
+#   current smoke run, mostly not. The probability bars are the paper's Figure 3 for this world.
 # * Without a run the page shows random weights and says so; `make reproduce` makes one.
 #
 # ## Exercises
