@@ -80,7 +80,7 @@ def test_finetune_starts_from_pretraining_except_the_head(toy, pretrained, tmp_p
     start, _ = load_weights(pretrained / "best.safetensors")
     mine = trainer.model.state_dict()
     assert all(torch.equal(mine[k], v) for k, v in start.items() if not k.startswith("head."))
-    assert mine["head.mlp.3.weight"].shape[0] == 3                 # a new head with K = 3 sentiment classes
+    assert mine["head.classifier.3.weight"].shape[0] == 3                 # a new head with K = 3 sentiment classes
 
 
 @pytest.mark.parametrize("cache", ["true", "false"])

@@ -37,7 +37,7 @@ def test_mean_colour_normalises_to_zero_and_denormalize_inverts():
     image = Image.new("RGB", (500, 300), CLIP_MEAN_RGB)
     for variant in ("code", "paper"):
         g, crops = mixed_scale_views(image, variant)
-        assert g.abs().max() < 0.01 and crops.abs().max() < 0.01   # 0.5/255 rounding over std
+        assert g.abs().max() < 0.015 and crops.abs().max() < 0.015  # int(255 * mean) truncates: < 1/255 over std
     white = to_tensor(Image.new("RGB", (4, 4), (255, 255, 255)))
     expected = (1 - torch.tensor(CLIP_MEAN)) / torch.tensor(CLIP_STD)
     assert torch.allclose(white[:, 0, 0], expected)
@@ -47,7 +47,7 @@ def test_mean_colour_normalises_to_zero_and_denormalize_inverts():
 def test_code_variant_pads_with_mean_colour_and_keeps_aspect():
     image = Image.new("RGB", (400, 200), (255, 0, 0))   # wide: padding above and below
     x448 = view_448(image, "code")
-    assert x448[:, :100].abs().max() < 0.01             # top quarter is padding (mean colour -> 0)
+    assert x448[:, :100].abs().max() < 0.015            # top quarter is padding (mean colour -> 0)
     assert torch.allclose(denormalize(x448[:, 224:225, 224:225])[0, 0], torch.tensor([1.0, 0, 0]), atol=0.01)
     squashed = view_448(image, "paper")                 # paper: no padding, red everywhere
     assert torch.allclose(denormalize(squashed[:, 10:11, 10:11])[0, 0], torch.tensor([1.0, 0, 0]), atol=0.01)
