@@ -24,23 +24,30 @@
 # exactly MSED's format that a CPU can learn in minutes.
 
 # %% tags=["hide-cell"]
-# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
-# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
-# data and checkpoints survive the session.
+# Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
+# /content/sydes-mini, or with USE_DRIVE into your Google Drive, where runs/ and data/ then survive
+# the session), installs sydes_mini from it (Colab's own torch is kept) and works in its notebooks/
+# folder, so that ../runs, ../data and ../book are the same paths as in a local clone.
+import os
 import sys
 
 REPO_URL = "https://github.com/sydes-mini/sydes-mini"
 USE_DRIVE = False
 if "google.colab" in sys.modules:
+    import importlib
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
     if USE_DRIVE:
         from google.colab import drive
         drive.mount("/content/drive")
-
+    home = "/content/drive/MyDrive/sydes-mini" if USE_DRIVE else "/content/sydes-mini"
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "-q", REPO_URL, home], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", home], check=True)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
-profile = "smoke"
+profile = "smoke"   # not used here: the data format is the same at every model size (data_root picks the data)
 data_root = ""      # "": generate a small toy world here; or an MSED-format folder, e.g. "../data/MSED"
 n_train = 300       # toy world size (ignored when data_root is given)
 seed = 0
@@ -77,6 +84,9 @@ from sydes_mini.toy import ToyWorldConfig, draw_glyph, sample_labels, sample_sce
 # stops at the first bad row with the file, the row and the fix.
 
 # %%
+if profile != "smoke":
+    print(f"profile={profile!r} changes nothing in this chapter (the data format is the same at every model size); "
+          "set data_root to an MSED-format folder to look at other data")
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=n_train,
                                               n_dev=n_train // 5, n_test=n_train // 5, seed=seed)
 print(inspect.getsource(read_split))

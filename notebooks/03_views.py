@@ -24,23 +24,30 @@
 # a 448-pixel image without ever processing 448 × 448 at once.
 
 # %% tags=["hide-cell"]
-# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
-# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
-# data and checkpoints survive the session.
+# Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
+# /content/sydes-mini, or with USE_DRIVE into your Google Drive, where runs/ and data/ then survive
+# the session), installs sydes_mini from it (Colab's own torch is kept) and works in its notebooks/
+# folder, so that ../runs, ../data and ../book are the same paths as in a local clone.
+import os
 import sys
 
 REPO_URL = "https://github.com/sydes-mini/sydes-mini"
 USE_DRIVE = False
 if "google.colab" in sys.modules:
+    import importlib
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
     if USE_DRIVE:
         from google.colab import drive
         drive.mount("/content/drive")
-
+    home = "/content/drive/MyDrive/sydes-mini" if USE_DRIVE else "/content/sydes-mini"
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "-q", REPO_URL, home], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", home], check=True)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
-profile = "smoke"
+profile = "smoke"   # not used here: the five views are 224 x 224 at every model size (data_root picks the data)
 data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder, e.g. "../data/MSED"
 seed = 0
 
@@ -60,6 +67,9 @@ from sydes_mini.plots.model import stitch_crops, views_grid
 from sydes_mini.toy import ToyWorldConfig, glyph_box, synth
 from sydes_mini.views import VARIANTS, mixed_scale_views, split_crops, view_448
 
+if profile != "smoke":
+    print(f"profile={profile!r} changes nothing in this chapter (the views are the same at every model size); "
+          "set data_root to an MSED-format folder to look at other data")
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)
 example = next(r for r in read_split(root, "train") if r.raw_labels["desire"] != "none")

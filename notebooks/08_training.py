@@ -39,19 +39,27 @@
 # with linear warm-up (Table 8, appendix B.2).
 
 # %% tags=["hide-cell"]
-# Colab set-up: does nothing outside Google Colab. On Colab it installs sydes_mini from the
-# repository (Colab's own torch is kept) and, if you set USE_DRIVE, mounts Google Drive so that
-# data and checkpoints survive the session.
+# Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
+# /content/sydes-mini, or with USE_DRIVE into your Google Drive, where runs/ and data/ then survive
+# the session), installs sydes_mini from it (Colab's own torch is kept) and works in its notebooks/
+# folder, so that ../runs, ../data and ../book are the same paths as in a local clone.
+import os
 import sys
 
 REPO_URL = "https://github.com/sydes-mini/sydes-mini"
 USE_DRIVE = False
 if "google.colab" in sys.modules:
+    import importlib
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
     if USE_DRIVE:
         from google.colab import drive
         drive.mount("/content/drive")
+    home = "/content/drive/MyDrive/sydes-mini" if USE_DRIVE else "/content/sydes-mini"
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "-q", REPO_URL, home], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", home], check=True)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
 profile = "smoke"   # "full": the paper model and recipe (a GPU; MSED in data_dir)

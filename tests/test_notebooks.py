@@ -51,6 +51,10 @@ def test_colab_cell_installs_from_the_configured_repository(notebook):
     assert url.group(1) == repository_url(), f"{notebook.name}: REPO_URL differs from _config.yml repository.url"
     assert 'if "google.colab" in sys.modules:' in first_code, "install only when running on Colab"
     assert "torch" not in first_code.split("pip")[1], "never reinstall Colab's torch"
+    # one set-up cell for the whole book: the clone makes ../runs, ../data and ../book resolve on Colab
+    first_of_book = next(src for kind, src, _ in cells(CHAPTERS[0]) if kind == "code")
+    assert first_code == first_of_book, f"{notebook.name}: its Colab cell differs from {CHAPTERS[0].name}'s"
+    assert 'os.chdir(os.path.join(home, "notebooks"))' in first_code, "work in the clone's notebooks/ folder"
 
 
 @pytest.mark.parametrize("name", MINE)
