@@ -22,8 +22,10 @@ def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Te
     ``code``: per-patch mean squared error over D, averaged over masked patches.
     ``paper``: per-patch L2 norm of the error, averaged over masked patches.
     """
-    err = pred - target                                                  # [N, P, D]
-    per_patch = err.pow(2).mean(-1) if variant == "code" else err.norm(dim=-1)  # [N, P]
+    if variant == "code":
+        per_patch = F.mse_loss(pred, target, reduction="none").mean(-1)  # [N, P]  (x.pow(2)'s backward is slower)
+    else:
+        per_patch = (pred - target).norm(dim=-1)                         # [N, P]
     return (per_patch * mask).sum() / mask.sum().clamp(min=1)
 
 

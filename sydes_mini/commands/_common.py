@@ -23,26 +23,21 @@ EXIT_STATUS = ("exit status: 0 done; 1 unexpected error (a bug: please report th
                "2 bad input or usage (one line on stderr says what to fix; nothing was written)")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return n
+def whole_number_at_least(low: int, words: str):
+    """An argparse type: an integer >= ``low``; ``words`` says the bound in the error message."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if n < low:
+            raise argparse.ArgumentTypeError(f"{text} must be {words}")
+        return n
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return n
+positive_int = whole_number_at_least(1, "at least 1")
+non_negative_int = whole_number_at_least(0, "0 or more")
 
 
 def positive_float(text: str) -> float:
