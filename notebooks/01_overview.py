@@ -69,6 +69,7 @@ from sydes_mini.device import get_device
 from sydes_mini.data import tokenize
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.model import SyDES, build_model
+from sydes_mini.plots.architecture import model_figure, profile_shapes
 from sydes_mini.plots.book import glue
 
 torch.manual_seed(seed)
@@ -95,6 +96,36 @@ for task in TASKS:
 # %%
 for task in TASKS:
     glue(f"k_{task}", len(LABELS[task]), display=False)
+
+# %% [markdown]
+# ## The model in one picture
+#
+# Follow the arrows. An image becomes five views: one global view and four crops that keep
+# the detail a single 224-pixel view loses (chapter 3). One image encoder reads all five;
+# during pretraining most crop patches are hidden (chapter 4). The *text-guided image
+# decoder* must paint the hidden patches back, helped by the caption (L_rec, chapter 5), and
+# the *aggregator* folds the four crops into one vector that should agree with the global
+# view and the caption (L_si, L_dc, chapter 7). The *image-guided text decoder* lets every
+# caption token look at the patches of all five views, and the *head* turns what it read
+# into class scores (L_cls, chapter 6). L_itc pulls matching image and caption together. The
+# shapes under each box are the tensors that part returns, traced from a live model of each
+# profile (B = batch, 4B = the crops of B images; the image decoder returns the pixels of
+# every crop patch and one vector z per crop).
+
+# %%
+architecture = {p: profile_shapes(p) for p in ("smoke", "full")}
+fig = model_figure(architecture, title="SyDES: its parts, the tensors they return (smoke / full) and the five losses")
+glue("fig_model", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_model
+# :name: fig-model
+#
+# SyDES in one picture (paper Fig. 2, re-drawn by `sydes_mini.plots.architecture` from the
+# live model). Boxes: the modules of `SyDES`; arrows: the data flow; red tags: the losses,
+# dashed to the outputs they compare. Chapters 3–8 open with this picture, their part in yellow.
+# ```
 
 # %% [markdown]
 # ## The model in one line

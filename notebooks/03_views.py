@@ -22,6 +22,12 @@
 # One image becomes five 224 × 224 images: a **global view** for the whole scene and four
 # **crops** for the details. A 224-pixel CLIP encoder {cite:p}`radford2021clip` can then look at
 # a 448-pixel image without ever processing 448 × 448 at once.
+#
+# **Why crops?** Shrinking a 612 × 408 post to 224 pixels keeps the scene and loses the small
+# things: a logo, a word on a sign, a face in the distance. Desire often hides in such details.
+# In the toy world the desire is a small glyph in a corner of the image (chapter 2): the
+# authors' global view (a centre crop) cuts that corner away altogether, and a crop shows it at
+# twice the resolution. Whatever one small view cannot resolve, the four crops can.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -47,9 +53,15 @@ if "google.colab" in sys.modules:
     os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
-profile = "smoke"   # not used here: the five views are 224 x 224 at every model size (data_root picks the data)
+profile = "smoke"   # only the opening picture's shapes: the views are 224 x 224 at every model size
 data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder, e.g. "../data/MSED"
 seed = 0
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(3, profile);
 
 # %%
 import inspect
@@ -68,7 +80,7 @@ from sydes_mini.toy import ToyWorldConfig, glyph_box, synth
 from sydes_mini.views import VARIANTS, mixed_scale_views, split_crops, view_448
 
 if profile != "smoke":
-    print(f"profile={profile!r} changes nothing in this chapter (the views are the same at every model size); "
+    print(f"profile={profile!r} changes only the opening picture here (the views are the same at every model size); "
           "set data_root to an MSED-format folder to look at other data")
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)

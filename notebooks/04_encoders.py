@@ -23,6 +23,12 @@
 # all five views. The global view goes in whole; each crop is MAE-masked {cite:p}`he2022mae`
 # first, so the encoder only sees a quarter of its patches during pretraining. The caption goes
 # through CLIP's causal text transformer.
+#
+# **Why hide patches?** A model that must paint back three quarters of a crop from the other
+# quarter has to learn what crops contain: shapes, textures, where things usually are. Hiding
+# them also makes pretraining cheap (the encoder sees 49 of 196 crop patches). The catch comes
+# in chapter 7: reconstruction rewards pixel detail, while image-text alignment rewards what the
+# caption says, and the paper warns the two objectives may pull apart (Section 3.3.4).
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -52,6 +58,12 @@ profile = "smoke"   # "full": ViT-B/16 widths (random weights here, so it runs o
 data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
 device = "auto"
 seed = 0
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(4, profile);
 
 # %%
 import inspect

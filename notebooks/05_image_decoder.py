@@ -20,8 +20,14 @@
 #
 # The decoder gets the 49 visible tokens of a crop back from the encoder, puts a learnable
 # *mask token* at each of the 147 hidden positions, mixes in the caption through a **gate**, and
-# predicts the pixels of every patch, MAE-style {cite:p}`he2022mae`. Its CLS output $z$ is the
-# crop's summary, used by the losses of chapter 7.
+# predicts the pixels of every patch, MAE-style {cite:p}`he2022mae`. One vector $z$ per crop
+# summarises it for the losses of chapter 7 (the CLS output in the paper's reading; a learned
+# linear pooling over the patch outputs in the authors' code).
+#
+# **Why let the caption guide the reconstruction?** The caption says what the hidden patches
+# are likely to show ("a child in a garden"). A decoder that reads it while painting learns to
+# tie words to regions, which is exactly the link the classifier needs later, when words look
+# for the image patches that matter to them (chapter 6).
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -53,6 +59,12 @@ runs = "../runs"    # a trained pretraining checkpoint is used if <runs>/<profil
                     # (on Colab: inside the clone the first cell made, on Drive with USE_DRIVE)
 device = "auto"
 seed = 0
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(5, profile);
 
 # %%
 import inspect

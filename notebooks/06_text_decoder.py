@@ -23,6 +23,11 @@
 # of the 5 × 196 image patches matter to it. The decoder is the multimodal decoder of CoCa
 # {cite:p}`yu2022coca` (open_clip's `MultimodalTransformer`); the authors' code initialises it
 # from CoCa's weights.
+#
+# **Why do the words ask the questions?** The caption decides what to look for: "eager to
+# explore" sends its tokens to whatever in the image supports or contradicts it. The image
+# enters the decision only through what the words read from it, so a post whose caption says
+# little can still be classified from the patches its words attend to.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -55,6 +60,12 @@ runs = "../runs"    # a fine-tuned checkpoint is used if <runs>/<profile>/finetu
 task = "desire"
 device = "auto"
 seed = 0
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(6, profile);
 
 # %%
 import inspect

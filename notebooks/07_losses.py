@@ -22,6 +22,13 @@
 # Pretraining combines four losses (eq. 7), fine-tuning two (eq. 8). Each is a pure function in
 # `sydes_mini.losses`. For each one: the equation, the code, a value you can check by hand,
 # and where the authors' code differs from the paper (`variant="code"` vs `variant="paper"`).
+#
+# **Why five losses?** Masked reconstruction (L_rec) makes the crop features detailed; contrastive
+# alignment (L_itc) makes the global image feature agree with the caption. The paper notes the
+# two may conflict (Section 3.3.4): nothing makes the detailed crop features mean the same as the
+# aligned global one. L_si and L_dc close that gap: the aggregated crops must sit near the global
+# feature (L_si) and relate to the captions of the batch the way the global feature does (L_dc).
+# L_cls is the task itself.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -47,8 +54,14 @@ if "google.colab" in sys.modules:
     os.chdir(os.path.join(home, "notebooks"))
 
 # %% tags=["parameters"]
-profile = "smoke"   # the losses do not depend on the profile; kept for a uniform first cells
+profile = "smoke"   # only the opening picture's shapes: the losses do not depend on the profile
 seed = 0
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(7, profile);
 
 # %%
 import inspect

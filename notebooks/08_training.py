@@ -37,6 +37,12 @@
 #
 # Both stages use AdamW with a learning rate per module, weight decay 0.01 and a cosine schedule
 # with linear warm-up (Table 8, appendix B.2).
+#
+# **Why two stages, and why freeze?** Pretraining builds the image side with objectives that need
+# no labels; fine-tuning then trains the text side and a classifier for one task. Freezing the
+# image encoder during fine-tuning protects what pretraining built: the labelled samples of one
+# task cannot overwrite the image features that all three tasks share (and they can be computed
+# once and cached, `train.cache_features`).
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -71,6 +77,12 @@ max_steps = 3       # optimiser steps per stage; None: no limit (the whole `epoc
 seed = 42
 device = "auto"     # "auto": cuda when available, else cpu
 overrides = []      # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
+
+# %% tags=["remove-input"]
+# The model in one picture (chapter 1), this chapter's part in yellow.
+from sydes_mini.plots.architecture import you_are_here
+
+you_are_here(8, profile);
 
 # %%
 import inspect
