@@ -74,6 +74,7 @@ out_dir = ""        # "": a temporary folder; e.g. "../runs/chapter8" to keep th
 epochs = 1          # per stage (paper: 50)
 batch_size = 4      # None: the profile default (smoke 16; full 32 x 2 accumulated)
 max_steps = 3       # optimiser steps per stage; None: no limit (the whole `epochs`)
+runs_dir = "../runs/smoke"  # a finished run of `make reproduce`, replayed at the end (read, never written)
 seed = 42
 device = "auto"     # "auto": cuda when available, else cpu
 overrides = []      # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
@@ -95,13 +96,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sydes_mini.config import config_from_parameters, get_config
+from sydes_mini.config import Config, config_from_parameters, get_config
 from sydes_mini.data import load_split, make_loader
 from sydes_mini.model import build_model
 from sydes_mini.plots.book import glue
-from sydes_mini.plots.results import lr_schedule, read_log, training_curves
+from sydes_mini.plots.results import lr_schedule, read_log, run_history, training_curves
 from sydes_mini.stages import make_optimizer, set_stage
 from sydes_mini.step import pretrain_loss
+from sydes_mini.labels import TASKS
 from sydes_mini.toy import synth
 from sydes_mini.train import cosine_with_warmup, train_stage
 
@@ -258,6 +260,49 @@ plt.close(fig)
 # more than chance. `make reproduce` trains the smoke model properly (chapter 9 shows its
 # results); `profile = "full"` with `max_steps = None` and `epochs = 50` in the parameters cell
 # is the paper's recipe.
+#
+# ## The smoke run as it happened
+#
+# The short run above stops after a few steps. `make reproduce` trains the whole smoke recipe
+# (five epochs per stage); when its run is in `runs_dir`, each stage's `metrics.jsonl` is replayed
+# below: every loss term times its weight in eq. 7 or eq. 8 (what the optimiser actually sees),
+# the learning rate (warm-up, then cosine), and the dev score that picked the best checkpoint.
+
+# %%
+history = Path(runs_dir)
+
+
+def stage_history(folder: Path, stage: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    """A stage's log and the weights of the loss terms its objective used (from its own config.json)."""
+    train_cfg = Config.load(folder / "config.json").train
+    weights = train_cfg.pretrain_weights if stage == "pretrain" else train_cfg.finetune_weights
+    used = train_cfg.pretrain_losses if stage == "pretrain" else train_cfg.finetune_losses
+    return read_log(folder / "metrics.jsonl"), {term: weights[term] for term in used}
+
+
+if (history / "pretrain" / "done.json").exists():
+    stages = {"pretraining (eq. 7)": stage_history(history / "pretrain", "pretrain")}
+    stages.update({f"fine-tuning, {task} (eq. 8)": stage_history(history / "finetune" / task, "finetune")
+                   for task in TASKS if (history / "finetune" / task / "done.json").exists()})
+    fig = run_history(stages, title=f"{history}: the whole run, step by step")
+else:
+    message = f"no finished run in {history}: `make reproduce` makes one (minutes on a CPU), then re-run this cell"
+    print(message)
+    fig, ax = plt.subplots(figsize=(8, 1))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+glue("fig_history", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_history
+# :name: fig-run-history
+#
+# The smoke run of `make reproduce`, one row per stage. Left: each loss term times its weight.
+# Middle: the learning rate. Right: the dev evaluations (every 96 steps and at each epoch's end);
+# the ringed one is the checkpoint the next stage (or the test) uses: the lowest dev loss in
+# pretraining, the highest dev macro-F1 in fine-tuning.
+# ```
 #
 # ## Summary
 #

@@ -134,3 +134,36 @@ def style_table(frame: pd.DataFrame, caption: str = ""):
 
 __all__ = ["read_log", "training_curves", "lr_schedule", "confusion_matrices", "per_class_f1",
            "probability_bars", "style_table"]
+
+
+def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title: str = "") -> Figure:
+    """A finished run as it happened, one row per stage: each loss term times its weight in the stage's
+    objective (eq. 7 or 8), the learning rate, and the dev score the best checkpoint was chosen by
+    (pretraining: lowest dev loss; fine-tuning: highest dev macro-F1), the chosen evaluation ringed.
+
+    stages: {row title: (:func:`read_log` of its ``metrics.jsonl``, {loss term: weight})}.
+    """
+    fig, axes = plt.subplots(len(stages), 3, figsize=(13, 2.9 * len(stages)), squeeze=False)
+    for (terms_ax, lr_ax, dev_ax), (name, (log, weights)) in zip(axes, stages.items()):
+        dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
+        train = log.drop(dev.index)
+        for term, w in weights.items():
+            if term in train:
+                terms_ax.plot(train["step"], w * train[term], lw=1.1, label=f"{w:g} × L_{term}")
+        terms_ax.set(title=f"{name}: weighted loss terms", xlabel="optimiser step", ylabel="weighted loss")
+        terms_ax.legend(fontsize=7)
+        lr_ax.plot(train["step"], train["lr"], color="black", lw=1.1)
+        lr_ax.set(title="learning rate (first parameter group)", xlabel="optimiser step")
+        key, best = ("f1", dev["f1"].idxmax()) if "f1" in dev else ("loss", dev["loss"].idxmin())
+        scale = 100 if key == "f1" else 1
+        dev_ax.plot(dev["step"], scale * dev[key], marker="o", ms=3, lw=1.1)
+        dev_ax.scatter([dev.loc[best, "step"]], [scale * dev.loc[best, key]], s=140, facecolors="none",
+                       edgecolors="crimson", lw=2, label="best checkpoint", zorder=3)
+        dev_ax.set(title="dev macro-F1 (%)" if key == "f1" else "dev loss (eq. 7)", xlabel="optimiser step")
+        dev_ax.legend(fontsize=7)
+        for ax in (terms_ax, lr_ax, dev_ax):
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
