@@ -132,6 +132,17 @@ def glyph_box(corner: int, cfg: ToyWorldConfig) -> tuple[int, int, int, int]:
     return x0, y0, x0 + s, y0 + s
 
 
+def glyph_patches(crops, patch_size: int = 16, cover: float = 0.1):
+    """The patches of four crops that the glyph's white tile covers: crops [4, 3, 224, 224] (CLIP-normalised,
+    as ``views.mixed_scale_views`` returns them) -> bool [4, P]. Toy world only: its backgrounds, distractors
+    and padding are never near-white, the tile is (a patch counts when ``cover`` of its pixels are white)."""
+    from .views import denormalize
+    white = (denormalize(crops) > 0.9).all(-1).float()                   # [4, 224, 224]
+    n = white.shape[-1] // patch_size
+    per_patch = white.reshape(4, n, patch_size, n, patch_size).mean((2, 4))   # [4, n, n]
+    return per_patch.flatten(1) > cover                                   # [4, P]
+
+
 def render(scene: Scene, cfg: ToyWorldConfig) -> Image.Image:
     """Scene -> RGB image of ``cfg.size`` (background, distractors, glyph, Gaussian noise)."""
     image = Image.new("RGB", cfg.size, scene.background)

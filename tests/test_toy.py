@@ -5,7 +5,8 @@ import torch
 from PIL import Image
 
 from sydes_mini.data import check_root, read_split
-from sydes_mini.toy import COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, render, sample_scene, synth
+from sydes_mini.toy import (COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, glyph_patches, render,
+                            sample_scene, synth)
 from sydes_mini.views import denormalize, mixed_scale_views
 
 SMALL = dict(n_train=150, n_dev=8, n_test=8)
@@ -106,3 +107,18 @@ def test_glyph_is_a_few_tens_of_px_in_its_crop_and_a_speck_or_nothing_in_the_glo
     assert near(paper_crop[0], s * 448 / 612) and near(paper_crop[1], s * 448 / 408)
     assert near(paper_global[0], s * 224 / 612) and near(paper_global[1], s * 224 / 408)
     assert 15 <= code_crop[0] <= 60                                              # "a few tens of pixels"
+
+
+def test_glyph_patches_are_found_in_the_glyphs_crop_only():
+    cfg = ToyWorldConfig()
+    rng = np.random.default_rng(3)
+    for corner in range(4):
+        scene = sample_scene(rng, {"emotion": "happiness", "desire": "family"}, ToyWorldConfig(p_local_cue=1.0))
+        scene.corner = corner                                     # with its random distractors
+        _, crops = mixed_scale_views(render(scene, cfg), "code")
+        found = glyph_patches(crops)                              # [4, 196]
+        assert found[corner].sum() >= 2 and found.sum() == found[corner].sum()
+        _, cols = found[corner].reshape(14, 14).nonzero(as_tuple=True)
+        assert (cols.max() < 3) if corner in (0, 2) else (cols.min() > 10)   # the image's outer edge
+    empty = sample_scene(rng, {"emotion": "sad", "desire": "none"}, cfg)
+    assert not glyph_patches(mixed_scale_views(render(empty, cfg), "code")[1]).any()
