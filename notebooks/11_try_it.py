@@ -70,6 +70,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from sydes_mini.data import read_split
@@ -80,7 +81,7 @@ from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.plots.results import probability_bars
 from sydes_mini.predict import Predictor, image_from_upload, load_predictor
-from sydes_mini.toy import synth
+from sydes_mini.toy import paint_out_glyph, synth
 
 DEVICE = get_device(device)
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=1, n_dev=1, n_test=12,
@@ -178,6 +179,51 @@ plt.close(fig)
 # Cross-attention of the caption “{glue:text}`caption_0`” over the global view (left) and the
 # four crops (right). A trained model should look at the corner glyph that carries the desire.
 # ```
+#
+# ## An experiment: paint out the glyph
+#
+# If the desire model reads the glyph, removing it should move its answer. For every test post
+# of this page that shows a glyph, `paint_out_glyph` covers the tile with the background colour
+# (the caption stays); we compare the probability the model gives the true desire before and after.
+
+# %%
+print(inspect.getsource(paint_out_glyph))
+before, after = [], []
+for record in examples:
+    image = load_image(record.image_path)
+    painted = paint_out_glyph(image)
+    if np.array_equal(np.asarray(painted), np.asarray(image)):
+        continue                                                           # no glyph on this post
+    true_desire = record.raw_labels["desire"]
+    before.append(predictor.predict(image, record.caption).probabilities["desire"][true_desire])
+    after.append(predictor.predict(painted, record.caption).probabilities["desire"][true_desire])
+    last = (record, image, painted)
+fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.1]})
+for ax, picture, name in zip(axes, last[1:], ("with the glyph", "glyph painted out")):
+    ax.imshow(picture)
+    ax.set(title=f"{name} (desire: {last[0].raw_labels['desire']})")
+    ax.axis("off")
+axes[2].plot([0, 1], np.array([before, after]) * 100, color="grey", lw=1, marker="o")
+axes[2].set(xticks=[0, 1], xticklabels=["with glyph", "painted out"], xlim=(-0.3, 1.3),
+            ylabel="P(true desire) (%)", title=f"{len(before)} test posts with a glyph")
+fig.tight_layout()
+glue("fig_paint_out", fig, display=False)
+plt.close(fig)
+drop = 100 * (np.mean(before) - np.mean(after))
+glue("paint_verdict", f"the mean probability of the true desire goes from {100 * np.mean(before):.1f} % to "
+     f"{100 * np.mean(after):.1f} % ({'a drop' if drop > 0 else 'a rise'} of {abs(drop):.1f} points over "
+     f"{len(before)} posts; models: {predictor.source})", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_paint_out
+# :name: fig-paint-out
+#
+# One test post with and without its glyph (left), and for each post with a glyph the probability
+# of its true desire before and after painting the glyph out (right).
+# ```
+#
+# Measured here: {glue:text}`paint_verdict`. A model that reads the glyph loses confidence when it
+# is gone; one that guesses desire from the caption and the background does not care.
 #
 # ## Your turn
 #

@@ -143,6 +143,20 @@ def glyph_patches(crops, patch_size: int = 16, cover: float = 0.1):
     return per_patch.flatten(1) > cover                                   # [4, P]
 
 
+def paint_out_glyph(image: Image.Image, margin: int = 3) -> Image.Image:
+    """Toy world only: a copy of ``image`` with the glyph tile (the box around its near-white pixels, plus
+    ``margin`` px) painted in the image's median colour, the background. No white pixels: the same image."""
+    pixels = np.asarray(image.convert("RGB"))
+    ys, xs = np.nonzero((pixels > 230).all(-1))
+    if len(xs) == 0:
+        return image.copy()
+    out = image.convert("RGB").copy()
+    background = tuple(int(c) for c in np.median(pixels.reshape(-1, 3), axis=0))
+    ImageDraw.Draw(out).rectangle((xs.min() - margin, ys.min() - margin, xs.max() + margin, ys.max() + margin),
+                                  fill=background)
+    return out
+
+
 def render(scene: Scene, cfg: ToyWorldConfig) -> Image.Image:
     """Scene -> RGB image of ``cfg.size`` (background, distractors, glyph, Gaussian noise)."""
     image = Image.new("RGB", cfg.size, scene.background)

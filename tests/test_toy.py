@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from sydes_mini.data import check_root, read_split
-from sydes_mini.toy import (COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, glyph_patches, render,
-                            sample_scene, synth)
+from sydes_mini.toy import (COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, glyph_patches, paint_out_glyph,
+                            render, sample_scene, synth)
 from sydes_mini.views import denormalize, mixed_scale_views
 
 SMALL = dict(n_train=150, n_dev=8, n_test=8)
@@ -122,3 +122,17 @@ def test_glyph_patches_are_found_in_the_glyphs_crop_only():
         assert (cols.max() < 3) if corner in (0, 2) else (cols.min() > 10)   # the image's outer edge
     empty = sample_scene(rng, {"emotion": "sad", "desire": "none"}, cfg)
     assert not glyph_patches(mixed_scale_views(render(empty, cfg), "code")[1]).any()
+
+
+def test_paint_out_glyph_removes_the_tile_and_nothing_else():
+    cfg = ToyWorldConfig()
+    scene = Scene((150, 150, 150), "romance", corner=3, noise_seed=2)
+    painted = paint_out_glyph(render(scene, cfg))
+    without = render(Scene((150, 150, 150), None, corner=3, noise_seed=2), cfg)
+    assert not glyph_patches(mixed_scale_views(painted, "code")[1]).any()
+    diff = np.abs(np.asarray(painted, int) - np.asarray(without, int)).max(-1)    # [H, W]
+    x0, y0, x1, y1 = glyph_box(3, cfg)
+    outside = np.ones_like(diff, dtype=bool)
+    outside[y0 - 5:y1 + 5, x0 - 5:x1 + 5] = False
+    assert diff[outside].max() == 0                                  # only the tile's box changed
+    assert np.array_equal(np.asarray(paint_out_glyph(without)), np.asarray(without))
