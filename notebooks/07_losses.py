@@ -307,6 +307,56 @@ table.round(3)
 # so the loss weights of eq. 7 ({glue:text}`pretrain_weights`), tuned for the authors' code, do
 # not carry over to the paper's variant unchanged. Chapter 10 compares the two variants.
 #
+# ## An experiment: move one embedding, watch three losses
+#
+# Latents are vectors on a sphere; in two dimensions ($E = 2$) we can draw the whole landscape.
+# Three captions point at 0°, 120° and 240°; posts 2 and 3 sit on their captions; post 1's crops
+# summary $P_{agg}$ is fixed at 30°. Now turn post 1's global latent $v_1$ once around the circle
+# and compute each loss at every angle (logit scale 5, a temperature of 0.2, so the curves stay smooth):
+
+# %%
+def on_circle(degrees) -> torch.Tensor:
+    radians = torch.deg2rad(torch.as_tensor(degrees, dtype=torch.float32))
+    return torch.stack([radians.cos(), radians.sin()], -1)                    # [..., 2]
+
+
+captions_2d = on_circle([0.0, 120.0, 240.0])                                  # w, [3, 2]
+agg_2d = on_circle([30.0, 120.0, 240.0])                                      # P_agg, [3, 2]
+angles = np.arange(-180, 181, 3)
+landscape = {"L_itc (eq. 3)": [], "L_si (eq. 4)": [], "L_dc (eq. 5)": []}
+for a in angles:
+    v_2d = torch.cat([on_circle([float(a)]), captions_2d[1:]])                  # v_1 at angle a
+    landscape["L_itc (eq. 3)"].append(contrastive_loss(v_2d, captions_2d, 5.0).item())
+    landscape["L_si (eq. 4)"].append(similarity_loss(v_2d, agg_2d).item())
+    landscape["L_dc (eq. 5)"].append(distribution_consistency_loss(agg_2d, v_2d, captions_2d, 5.0).item())
+fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), sharex=True)
+for ax, (name, values) in zip(axes, landscape.items()):
+    ax.plot(angles, values, color="black")
+    for where, label in ((0, "its caption"), (30, "its crops"), (120, "caption 2"), (-120, "caption 3")):
+        ax.axvline(where, lw=0.8, ls=":", color="#c0392b" if label == "its crops" else "#4c72b0")
+    ax.set(title=name, xlabel="angle of $v_1$ (degrees)")
+    best = angles[int(np.argmin(values))]
+    ax.annotate(f"lowest at {best}°", (best, min(values)), xytext=(5, 10), textcoords="offset points", fontsize=8)
+axes[0].set_ylabel("loss")
+fig.tight_layout()
+glue("fig_landscape", fig, display=False)
+plt.close(fig)
+minima = {name: int(angles[int(np.argmin(values))]) for name, values in landscape.items()}
+glue("landscape_minima", ", ".join(f"{name.split()[0]} at {deg}°" for name, deg in minima.items()), display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_landscape
+# :name: fig-landscape
+#
+# Each loss as post 1's global latent turns around the circle. Dotted lines: its own caption (0°),
+# its crops' summary (30°, red) and the other captions (±120°).
+# ```
+#
+# The minima ({glue:text}`landscape_minima`) show what each loss asks of $v_1$: $\mathcal{L}_{itc}$
+# pulls it to its caption, $\mathcal{L}_{si}$ to its own crops, and $\mathcal{L}_{dc}$ to wherever it
+# ranks the three captions as the crops do. When the crops and the caption disagree, the three pull
+# in different directions, and the weights of eq. 7 decide the compromise.
+#
 # ## Summary
 #
 # * $\mathcal{L}_{rec}$ scores only masked patches; $\mathcal{L}_{itc}$ aligns images and captions;
