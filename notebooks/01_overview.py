@@ -214,7 +214,7 @@ plt.close(fig)
 # | you have | what to run | what you get |
 # |---|---|---|
 # | a GPU | `make reproduce PROFILE=full` (needs internet once for CLIP/CoCa weights and MSED) | the paper's tables, beside the paper's numbers |
-# | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | chapters 1, 4–6 and 8 at the paper's model sizes, with random weights (nothing is downloaded); a trained model only once a run is in `runs/` (below) |
+# | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | chapters 1, 4–6 and 8 at the paper's model sizes, with random weights (nothing is downloaded); with `"smoke"` the chapters that show a trained model train the smoke run in place when it is missing (below) |
 # | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
 #
 # Measured wall times for these rungs are recorded in `book/hardware.json`:
@@ -239,10 +239,11 @@ pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for 
 # 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model
 #    sizes, or leave `"smoke"` to follow along on Colab's CPU. The chapters build the full-size
 #    model with random weights; chapters 2, 3 and 7 use the toy world with either profile.
-# 5. Chapters 5, 6 and 9–11 show a trained model only when a run is in `../runs`: make one with
-#    `!python -m sydes_mini reproduce --out ../runs/smoke` (a few minutes), or
-#    `--profile full --data ../data/MSED --out ../runs/full` on a GPU (MSED first:
-#    `!python -m sydes_mini data download --to ../data/MSED`).
+# 5. Chapters 5, 6, 8, 9 and 11 show a trained model. With `"smoke"` the first of them you open
+#    trains the smoke run into `../runs/smoke` when it is not there (a few minutes, once; the
+#    others then load it). With `"full"` they need a run of
+#    `!python -m sydes_mini reproduce --profile full --data ../data/MSED --out ../runs/full` on a GPU
+#    (MSED first: `!python -m sydes_mini data download --to ../data/MSED`).
 #
 # ## Summary
 #

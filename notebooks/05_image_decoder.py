@@ -55,7 +55,7 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 profile = "smoke"
 data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
-runs = "../runs"    # a trained pretraining checkpoint is used if <runs>/<profile>/pretrain/best.safetensors exists
+runs = "../runs"    # <runs>/<profile>/pretrain/best.safetensors is used (smoke: trained there first when missing)
                     # (on Colab: inside the clone the first cell made, on Drive with USE_DRIVE)
 device = "auto"
 seed = 0
@@ -84,10 +84,13 @@ from sydes_mini.model.image_decoder import (CodeImageDecoder, CrossAttentionBloc
                                            unshuffle)
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import reconstructions
+from sydes_mini.reproduce import smoke_run
 from sydes_mini.toy import synth
 
 torch.manual_seed(seed)
 DEVICE = get_device(device)
+if profile == "smoke":
+    smoke_run(Path(runs) / "smoke")                              # load, or train it when missing
 checkpoint = Path(runs) / profile / "pretrain" / "best.safetensors"
 trained = checkpoint.is_file()                                   # saved with its config.json beside it
 cfg = Config.load(checkpoint.parent / "config.json") if trained else get_config(

@@ -55,7 +55,7 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 profile = "smoke"
 data_root = ""      # "": generate a tiny toy world here; or an MSED-format folder
-runs = "../runs"    # a fine-tuned checkpoint is used if <runs>/<profile>/finetune/<task>/best.safetensors exists
+runs = "../runs"    # <runs>/<profile>/finetune/<task>/best.safetensors is used (smoke: trained first when missing)
                     # (on Colab: inside the clone the first cell made, on Drive with USE_DRIVE)
 task = "desire"
 device = "auto"
@@ -86,10 +86,13 @@ from sydes_mini.model.text_encoder import without_eot
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.predict import token_strings
+from sydes_mini.reproduce import smoke_run
 from sydes_mini.toy import glyph_patches, synth
 
 torch.manual_seed(seed)
 DEVICE = get_device(device)
+if profile == "smoke":
+    smoke_run(Path(runs) / "smoke")                              # load, or train it when missing
 checkpoint = Path(runs) / profile / "finetune" / task / "best.safetensors"
 trained = checkpoint.is_file()                                   # saved with its config.json beside it
 cfg = Config.load(checkpoint.parent / "config.json") if trained else get_config(

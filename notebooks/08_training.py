@@ -74,7 +74,7 @@ out_dir = ""        # "": a temporary folder; e.g. "../runs/chapter8" to keep th
 epochs = 1          # per stage (paper: 50)
 batch_size = 4      # None: the profile default (smoke 16; full 32 x 2 accumulated)
 max_steps = 3       # optimiser steps per stage; None: no limit (the whole `epochs`)
-runs_dir = "../runs/smoke"  # a finished run of `make reproduce`, replayed at the end (read, never written)
+runs_dir = "../runs/smoke"  # a finished run of `make reproduce`, replayed at the end (smoke: trained there when missing)
 seed = 42
 device = "auto"     # "auto": cuda when available, else cpu
 overrides = []      # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
@@ -101,6 +101,7 @@ from sydes_mini.data import load_split, make_loader
 from sydes_mini.model import build_model
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.results import lr_schedule, read_log, run_history, training_curves
+from sydes_mini.reproduce import smoke_run
 from sydes_mini.stages import make_optimizer, set_stage
 from sydes_mini.step import pretrain_loss
 from sydes_mini.labels import TASKS
@@ -269,7 +270,7 @@ plt.close(fig)
 # the learning rate (warm-up, then cosine), and the dev score that picked the best checkpoint.
 
 # %%
-history = Path(runs_dir)
+history = smoke_run(runs_dir) if profile == "smoke" else Path(runs_dir)   # load, or train it when missing
 
 
 def stage_history(folder: Path, stage: str) -> tuple[pd.DataFrame, dict[str, float]]:

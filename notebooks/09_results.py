@@ -58,7 +58,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"           # the profile of the runs below: "smoke" (toy world, CPU) or "full" (MSED, GPU)
-runs_dir = "../runs/smoke"  # where `make reproduce` (PROFILE ...) wrote its runs; read, never written
+runs_dir = "../runs/smoke"  # where `make reproduce` (PROFILE ...) wrote its runs (smoke: trained there when missing)
 
 # %%
 import inspect
@@ -75,8 +75,9 @@ from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.metrics import compute_metrics
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.results import confusion_matrices, per_class_f1, style_table
+from sydes_mini.reproduce import smoke_run
 
-runs = Path(runs_dir)
+runs = smoke_run(runs_dir) if profile == "smoke" else Path(runs_dir)   # load, or train the main run
 have_main = (runs / "summary.json").exists()
 print("runs:", runs, "| main run found:", have_main)
 

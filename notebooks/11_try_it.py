@@ -59,7 +59,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"           # the profile of the run below ("full" for a GPU run of the paper model)
-run_dir = "../runs/smoke"   # a run made by `make reproduce`; its finetune/<task>/best.safetensors are loaded
+run_dir = "../runs/smoke"   # a run made by `make reproduce` (smoke: trained there when missing); its models are loaded
 data_dir = ""               # "": a small toy world generated here (the same test images as those of the smoke run)
 seed = 0
 device = "auto"             # "auto": cuda when available, else cpu
@@ -81,23 +81,29 @@ from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.plots.results import probability_bars
 from sydes_mini.predict import Predictor, image_from_upload, load_predictor
+from sydes_mini.reproduce import smoke_run
 from sydes_mini.toy import paint_out_glyph, synth
 
 DEVICE = get_device(device)
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=1, n_dev=1, n_test=12,
                                              seed=seed)
 examples = read_split(root, "test")
+if profile == "smoke":
+    smoke_run(run_dir)                                   # load, or train it when missing
 predictor = load_predictor(run_dir, profile, seed, DEVICE)
 glue("source", predictor.source, display=False)
+
+# %%
+# NBVAL_CHECK_OUTPUT
 print("weights:", predictor.source)
 
 # %% [markdown]
 # The models on this page: **{glue:text}`source`**.
 #
-# If that says *untrained*, no run was found in `run_dir` and the predictions below are those of
-# random weights — near-uniform bars that mean nothing. To get trained models, run
-# `make reproduce` (smoke profile, toy world, a few CPU minutes) or
-# `make reproduce PROFILE=full` on a GPU, then re-run this notebook. A smoke model is a tiny
+# With the smoke profile the page trains the run first when `run_dir` has none (a fresh clone,
+# Colab: a few CPU minutes, once). With `profile = "full"` it needs a run of
+# `make reproduce PROFILE=full` (a GPU); without one the source above says *untrained* and the
+# predictions below are those of random weights — near-uniform bars that mean nothing. A smoke model is a tiny
 # model trained on the toy world, not on real photos; chapter 9 shows what it learned (so far the
 # background colour, for emotion and sentiment, but hardly the desire glyph).
 #

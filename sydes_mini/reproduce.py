@@ -152,6 +152,19 @@ def reproduce(profile: str = "smoke", out: str | Path = "runs/smoke", data: str 
     return summary
 
 
+def smoke_run(run_dir: str | Path = "../runs/smoke", data: str | Path = "../data/toy") -> Path:
+    """The trained smoke run a chapter shows: ``run_dir`` when it holds a finished one (``summary.json``);
+    otherwise the chapter says so and trains it there now: the toy world in ``data``, then
+    :func:`reproduce` with the smoke profile (minutes on a CPU, a progress bar per epoch; an interrupted
+    run resumes). So a fresh clone or Colab shows a trained model, never random weights."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "summary.json").exists():
+        print(f"no finished smoke run in {run_dir}: training it there now (toy world in {data}, then the "
+              f"smoke recipe; a few minutes on a CPU) ...", flush=True)
+        reproduce("smoke", run_dir, data=ensure_toy_world(data))
+    return run_dir
+
+
 def format_summary(summary: dict) -> str:
     """summary.json as a few lines of percentages, with the majority-class floor."""
     lines = [f"{'task':10} {'P':>6} {'R':>6} {'F1':>6} {'Acc':>6}   majority F1"]
