@@ -213,19 +213,25 @@ plt.close(fig)
 print(inspect.getsource(glyph_patches))
 probe_root = synth(Path(tempfile.mkdtemp()) / "probe", n_train=80, n_dev=1, n_test=1, seed=seed + 1)
 probe = load_split(probe_root, "train", variant=cfg.variant)
-with_glyph = [i for i in range(len(probe)) if glyph_patches(probe[i]["crops"]).any()][:40]
-per_view, on_glyph, glyph_keys = [], [], []
-for i in with_glyph:
-    item = collate([probe[i]])
+with_glyph, per_view, on_glyph, glyph_keys = [], [], [], []
+for i in range(len(probe)):
+    sample = probe[i]                                                           # read and cut into views once
+    tile = glyph_patches(sample["crops"])                                       # [4, P]
+    if not tile.any():
+        continue                                                                # no glyph on this post
+    item = collate([sample])
     with torch.no_grad():
         o = model(item["global_view"].to(DEVICE), item["crops"].to(DEVICE), item["text"].to(DEVICE),
                   mask_ratio=0.0, decode_image=False, need_attn=True)
     _, real = without_eot(item["text"][..., None], item["text"])               # [1, L-1] real query tokens
     attention = o.attention[0, real[0]].mean(0).cpu()                          # [5*P], sums to 1
     per_view.append(attention.view(5, -1).sum(1))                               # [5]
-    glyph = torch.cat([torch.zeros(1, attention.numel() // 5, dtype=torch.bool), glyph_patches(item["crops"][0])])
+    glyph = torch.cat([torch.zeros(1, attention.numel() // 5, dtype=torch.bool), tile])
     on_glyph.append(attention[glyph.flatten()].sum().item())
     glyph_keys.append(glyph.float().mean().item())
+    with_glyph.append(i)
+    if len(with_glyph) == 40:
+        break
 per_view = 100 * torch.stack(per_view).mean(0)
 glyph_ratio = np.mean(on_glyph) / np.mean(glyph_keys)
 

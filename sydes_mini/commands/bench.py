@@ -1,4 +1,5 @@
-"""``bench``: samples/s (all timed steps together) of full training steps per stage (random weights, synthetic batch), as JSON."""
+"""``bench``: samples/s of full training steps per stage, over all timed steps (random weights, synthetic
+batch), as JSON."""
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ def register(sub) -> None:
     p = sub.add_parser("bench", help="samples/s of pretraining, fine-tuning and cached fine-tuning steps (JSON)",
                        description="Times full training steps (forward, loss, backward, AdamW step) on a "
                                    "synthetic batch with random weights (works offline) and prints the "
-                                   "samples/s over all timed steps: pretrain_samples_per_s, finetune_samples_per_s (image encoder "
-                                   "runs), finetune_cached_samples_per_s (cached image features), plus peak "
+                                   "samples/s over all timed steps: pretrain_samples_per_s, "
+                                   "finetune_samples_per_s (image encoder runs), "
+                                   "finetune_cached_samples_per_s (cached image features), plus peak "
                                    "memory, device, threads and torch version.", epilog=EXIT_STATUS)
     add_profile(p)
     add_device(p)

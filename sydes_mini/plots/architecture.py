@@ -1,8 +1,9 @@
 """The model in one picture (paper Fig. 2, re-drawn): every part of SyDES, the tensor that leaves it, and
 where each loss attaches - traced from a live model, so the picture cannot drift from the code.
 
-``trace_shapes(model)`` (or ``profile_shapes("full")``) runs one pretraining forward (masked crops, both decoders) on a batch of two
-random samples and records the first tensor each part returns; ``model_figure(shapes, highlight=...)``
+``trace_shapes(model)`` (or ``profile_shapes("full")``) runs one pretraining forward (masked crops, both
+decoders) on a batch of two random samples and records the first tensor each part returns (the image
+decoder: its two, pixels and z); ``model_figure(shapes, highlight=...)``
 draws the parts as boxes with those shapes, the data flow as arrows and the five losses as red tags.
 Chapters 3-8 open with it and ``highlight`` their part ("you are here").
 """
@@ -49,7 +50,7 @@ def _shape(t: torch.Tensor) -> str:
 
 @torch.no_grad()
 def trace_shapes(model) -> dict[str, str]:
-    """{part: the shape of the first tensor it returns} for one pretraining forward of ``model`` (SyDES)."""
+    """{part: the shapes of what it returns (:data:`SHOWN_OUTPUTS`)} for one pretraining forward of ``model``."""
     device = next(model.parameters()).device
     shapes: dict[str, list[str]] = {}
 

@@ -132,10 +132,6 @@ def style_table(frame: pd.DataFrame, caption: str = ""):
             .set_caption(caption))
 
 
-__all__ = ["read_log", "training_curves", "lr_schedule", "confusion_matrices", "per_class_f1",
-           "probability_bars", "style_table"]
-
-
 def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title: str = "") -> Figure:
     """A finished run as it happened, one row per stage: each loss term times its weight in the stage's
     objective (eq. 7 or 8), the learning rate, and the dev score the best checkpoint was chosen by
@@ -167,3 +163,7 @@ def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title:
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+__all__ = ["read_log", "training_curves", "lr_schedule", "confusion_matrices", "per_class_f1",
+           "probability_bars", "style_table", "run_history"]
