@@ -90,6 +90,7 @@ def time_steps(model, stage: str, batches: list[dict], cfg, device) -> tuple[flo
     total, counter = 0.0, FlopCounterMode(display=False)
     for k, batch in enumerate([batches[0], *batches]):
         start = time.perf_counter()
+        batch = to_device(batch, device)          # as training does: one batch on the device at a time
         with counter if k == 0 else nullcontext():
             with autocast(device, cfg.train.precision):
                 if stage == "pretrain":
@@ -104,10 +105,9 @@ def time_steps(model, stage: str, batches: list[dict], cfg, device) -> tuple[flo
     return total, counter.get_total_flops()
 
 
-def batches_of(items, batch: int, steps: int, collate_fn, device) -> list[dict]:
-    """``steps`` consecutive batches of ``items`` (cycled), collated as in training, on ``device``."""
-    return [to_device(collate_fn([items[i % len(items)] for i in range(k * batch, (k + 1) * batch)]), device)
-            for k in range(steps)]
+def batches_of(items, batch: int, steps: int, collate_fn) -> list[dict]:
+    """``steps`` consecutive batches of ``items`` (cycled), collated as in training (on the CPU)."""
+    return [collate_fn([items[i % len(items)] for i in range(k * batch, (k + 1) * batch)]) for k in range(steps)]
 
 
 def bench(profile: str = "smoke", device: str = "cpu", batch: int = 8, steps: int = 5,
@@ -124,19 +124,22 @@ def bench(profile: str = "smoke", device: str = "cpu", batch: int = 8, steps: in
     with autocast(dev, cfg.train.precision):       # the image features of the first `big` items only:
         cached_set = cache.cached_dataset(model, Subset(items, range(big)), big, dev)   # the step does not
     cached = [{**cached_set[i % big], "text": items.text[i]} for i in range(len(items))]  # read their values
-    runs = {"pretrain": ("pretrain", batches_of(items, batch, steps, collate, dev)),
-            "finetune": ("finetune", batches_of(items, batch, steps, collate, dev)),
-            "finetune_cached": ("finetune", batches_of(cached, batch, steps, cache.collate, dev)),
+    runs = {"pretrain": ("pretrain", batches_of(items, batch, steps, collate)),
+            "finetune": ("finetune", batches_of(items, batch, steps, collate)),
+            "finetune_cached": ("finetune", batches_of(cached, batch, steps, cache.collate)),
             f"finetune_cached_b{AUTHORS_BATCH}": ("finetune", batches_of(cached, AUTHORS_BATCH, steps,
-                                                                         cache.collate, dev))}
+                                                                         cache.collate))}
     result = {}
     for key, (stage, batches) in runs.items():
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(dev)
         seconds, flops = time_steps(model, stage, batches, cfg, dev)
         per_sample = flops / len(batches[0]["index"])
         result[f"{key}_samples_per_s"] = sum(len(b["index"]) for b in batches) / seconds
         result[f"{key}_gflops_per_sample"] = per_sample / 1e9
         if dev.type == "cuda":     # what the README's GPU estimates assume (sydes_mini.estimate.GPUS)
             result[f"{key}_achieved_tflops"] = per_sample * result[f"{key}_samples_per_s"] / 1e12
+            result[f"{key}_peak_gpu_mb"] = torch.cuda.max_memory_allocated(dev) / 2**20   # this step's
     lengths = {key: [int(b["text"].shape[1]) for b in batches] for key, (_, batches) in runs.items()}
     return {**result, "profile": profile, "batch": batch, "steps": steps,
             "text_lengths": {"batch": lengths["pretrain"], f"batch_{AUTHORS_BATCH}":

@@ -22,11 +22,17 @@ The mask (all zeros at m = 0) and ids_restore (the identity) are not stored;
   dev 3.1 GB, test 6.2 GB. ``dtype=torch.bfloat16`` or ``float16`` halves this
   (results then change by the rounding of the tokens); ``cache_dir`` keeps the
   tokens in memory-mapped files on disk instead of RAM.
+
+``reproduce`` fine-tunes three tasks from one pretrained encoder: inside :func:`shared_features`,
+:func:`cached_split` encodes each split once and hands the same features to the three fine-tunes
+(keyed by the split and a hash of the image encoder's weights, so a different encoder never reuses them).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -106,6 +112,41 @@ def patch_order(f: ImageFeatures) -> dict[str, torch.Tensor]:
         patches = unshuffle(tokens[:, 1:], f.ids_restore.flatten(0, 1), tokens.new_zeros(tokens.shape[-1]))
         out["crop_tokens"] = torch.cat([tokens[:, :1], patches], 1).unflatten(0, f.crop_tokens.shape[:2])
     return out
+
+
+_shared: dict | None = None       # {(split key, encoder hash): FeatureDataset} inside shared_features()
+
+
+@contextmanager
+def shared_features():
+    """Within this block :func:`cached_split` reuses the features it already made for the same split and
+    the same image-encoder weights (the fine-tunes of one ``reproduce`` seed); they are freed after it."""
+    global _shared
+    previous, _shared = _shared, {}
+    try:
+        yield
+    finally:
+        _shared = previous
+
+
+def encoder_hash(model: SyDES) -> str:
+    """SHA-1 of the image encoder's weights and buffers (what :meth:`SyDES.encode_images` reads)."""
+    h = hashlib.sha1(str(model.use_crops).encode())
+    for name, t in sorted(model.image_encoder.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def cached_split(model: SyDES, dataset: Dataset, key: tuple, **kwargs) -> FeatureDataset:
+    """:func:`cached_dataset`, reused inside :func:`shared_features` when ``key`` (what identifies the split:
+    folder, split name, data options, precision) and the encoder's weights are the same."""
+    if _shared is None:
+        return cached_dataset(model, dataset, **kwargs)
+    full_key = (key, encoder_hash(model))
+    if full_key not in _shared:
+        _shared[full_key] = cached_dataset(model, dataset, **kwargs)
+    return _shared[full_key]
 
 
 @torch.no_grad()

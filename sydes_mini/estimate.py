@@ -31,9 +31,12 @@ from .config import Config
 from .stages import set_stage
 from .step import finetune_loss, pretrain_loss
 
-# Assumed *sustained* mixed-precision training throughput (TFLOP/s) of one GPU: a fraction of the
-# dense fp16/bf16 tensor-core peak (T4 65, A100 312, H100 SXM 989), as such models reach in practice.
-GPUS = {"Colab T4 (16 GB)": 15.0, "A100": 120.0, "H100": 300.0}
+# Assumed *sustained* mixed-precision training throughput (TFLOP/s) of one GPU, for the GPUs nobody has
+# measured yet (``book/gpu_bench.json`` holds what was measured). An H100 measured 27 TFLOP/s (fp16) and
+# 39 (bf16) on a pretraining step at batch 32: the step launches ~3,300 small kernels and waits on the
+# host, not on the tensor cores, so a slower card (A100) is assumed to reach about as much; a T4 (65 dense
+# fp16 peak) is assumed to sustain 23 % of its peak.
+GPUS = {"Colab T4 (16 GB)": 15.0, "A100": 25.0}
 CUDA_OVERHEAD_GB = 1.5          # CUDA context + cuBLAS/cuDNN workspaces, added to the peak
 FRAGMENTATION = 1.1             # the caching allocator needs ~10 % more than the live tensors
 T4_USABLE_GB = 15.0             # a 16 GB T4 shows about 15 GiB to PyTorch
@@ -159,6 +162,27 @@ def gpu_hours(total_flops: float) -> dict[str, float]:
     return {gpu: total_flops / (tflops * 1e12) / 3600 for gpu, tflops in GPUS.items()}
 
 
+def measured_hours(bench: dict, flops_per_sample: dict) -> dict:
+    """Hours of one Table 2 run from a ``bench --device cuda`` JSON measured at the authors' batch 32.
+
+    Training steps take the measured samples/s (pretraining; fine-tuning from cached features); the
+    forward-only work (dev/test evaluation, filling the cache) is timed at the FLOP rate that training
+    step achieved; ``flops_per_sample`` gives their FLOPs (``book/gpu_estimates.json``'s: ``pretrain_forward``,
+    ``finetune_cached_forward``, ``encode``). -> ``{"pretrain", "finetune_per_task", "table2_run"}`` in hours.
+    """
+    e, n = RECIPE["epochs"], MSED
+    pretrain_rate = bench["pretrain_gflops_per_sample"] * bench["pretrain_samples_per_s"] * 1e9  # FLOP/s
+    cached_rate = bench["finetune_cached_gflops_per_sample"] * bench["finetune_cached_samples_per_s"] * 1e9
+    flops = flops_per_sample
+    pretrain = e * (n["train"] / bench["pretrain_samples_per_s"] + n["dev"] * flops["pretrain_forward"] / pretrain_rate)
+    one_task = (e * (n["train"] / bench["finetune_cached_samples_per_s"]
+                     + n["dev"] * flops["finetune_cached_forward"] / cached_rate)
+                + (n["train"] + n["dev"] + n["test"]) * flops["encode"] / cached_rate
+                + n["test"] * flops["finetune_cached_forward"] / cached_rate)
+    hours = {"pretrain": pretrain / 3600, "finetune_per_task": one_task / 3600}
+    return {**hours, "table2_run": hours["pretrain"] + RECIPE["tasks"] * hours["finetune_per_task"]}
+
+
 def peak_at(measured: dict[int, float], batch: int) -> float:
     """Peak GB at ``batch`` from two measured batches: weights, gradients and AdamW's moments are fixed,
     the activations grow linearly with the batch."""
@@ -236,9 +260,9 @@ def fake_features(model, batch: dict):
     fake = fake_copy(model, mode)
     with mode, torch.no_grad():
         f = fake.encode_images(mode.from_tensor(batch["global_view"]), mode.from_tensor(batch["crops"]), 0.0)
-    B, P, C = f.global_tokens.shape
-    return ImageFeatures(torch.zeros(B, P, C), torch.zeros(f.v.shape), torch.zeros(B, 4, P, C),
-                         torch.zeros(B, 4, P - 1), torch.arange(P - 1).expand(B, 4, P - 1))
+    B, P1, C = f.global_tokens.shape                                        # P1 = 1 + P (the class token)
+    return ImageFeatures(torch.zeros(B, P1, C), torch.zeros(f.crop_tokens.shape), torch.zeros(f.mask.shape),
+                         torch.arange(P1 - 1).expand(B, 4, P1 - 1))
 
 
 if __name__ == "__main__":     # python -m sydes_mini.estimate [OUT.json]

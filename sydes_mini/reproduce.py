@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cache
 from .config import Config, get_config
 from .data import SPLITS, read_split
 from .labels import TASKS
@@ -106,8 +107,9 @@ def one_seed(cfg: Config, run: Path, pretrain: bool = True) -> dict:
     """
     done = {"pretrain": run_stage(cfg, "pretrain", run / "pretrain")} if pretrain else {}
     init = run / "pretrain" if pretrain else None
-    for task in TASKS:
-        done[task] = run_stage(cfg, "finetune", run / "finetune" / task, task=task, init=init)
+    with cache.shared_features():         # the three tasks share one frozen encoder: encode each split once
+        for task in TASKS:
+            done[task] = run_stage(cfg, "finetune", run / "finetune" / task, task=task, init=init)
     return done
 
 

@@ -214,8 +214,10 @@ class Trainer:
     def dataset(self, split: str):
         ds = data.load_split(self.cfg.data.root, split, self.cfg.data, self.cfg.variant)
         if self.stage == "finetune" and self.cfg.train.cache_features:
-            ds = cache.cached_dataset(self.model, ds, self.cfg.train.batch_size, self.device,
-                                      num_workers=self.cfg.data.num_workers)
+            key = (str(Path(self.cfg.data.root).resolve()), split, repr(self.cfg.data), self.cfg.variant,
+                   self.cfg.train.precision, str(self.device))
+            ds = cache.cached_split(self.model, ds, key, batch_size=self.cfg.train.batch_size, device=self.device,
+                                    num_workers=self.cfg.data.num_workers)
         return ds
 
     @property

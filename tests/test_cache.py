@@ -105,3 +105,18 @@ def test_empty_dataset_is_an_error(toy):
     dataset.records = []
     with pytest.raises(ValueError, match="empty"):
         cache.cached_dataset(model, dataset)
+
+
+def test_shared_features_reuse_only_the_same_split_and_encoder(toy):
+    cfg, model, train = setup(toy)
+    assert cache.cached_split(model, train, ("train",)) is not cache.cached_split(model, train, ("train",))
+    with cache.shared_features():
+        first = cache.cached_split(model, train, ("train",))
+        assert cache.cached_split(model, train, ("train",)) is first                # encoded once
+        assert cache.cached_split(model, train, ("dev",)) is not first              # another split key
+        with torch.no_grad():
+            next(model.image_encoder.parameters()).add_(1.0)                        # another encoder
+        changed = cache.cached_split(model, train, ("train",))
+        assert changed is not first and not torch.equal(changed.features["global_tokens"],
+                                                         first.features["global_tokens"])
+    assert cache._shared is None                                                    # freed after the block

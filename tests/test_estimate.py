@@ -5,7 +5,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from sydes_mini.bench import SyntheticItems
 from sydes_mini.config import get_config
 from sydes_mini.data import collate
-from sydes_mini.estimate import PeakMemory, fits_t4, gpu_hours, map_tensors, peak_at, step_cost
+from sydes_mini.estimate import (MSED, PeakMemory, fits_t4, gpu_hours, map_tensors, measured_hours, peak_at,
+                                 step_cost)
 from sydes_mini.model import build_model
 from sydes_mini.stages import set_stage
 from sydes_mini.step import finetune_loss
@@ -40,9 +41,41 @@ def test_fake_step_counts_the_real_flops_and_memory():
 def test_t4_fit_and_hours():
     assert fits_t4({32: 20.0, 16: 12.0, 8: 7.0}) == {"batch": 16, "grad_accum": 4}          # 12 x 1.1 + 1.5 <= 15
     assert fits_t4({32: 20.0}) == {"batch": None, "grad_accum": None}
-    hours = gpu_hours(3600e12 * 120)                                      # 120 TFLOP/s for one hour
+    hours = gpu_hours(3600e12 * 25)                                       # 25 TFLOP/s for one hour
     assert abs(hours["A100"] - 1.0) < 1e-9
+
+
+def test_measured_hours_follow_the_recipe():
+    # 50 epochs of 6,127 samples at 50 * 6127 / 3600 samples/s is one hour; twice the rate, half an hour
+    bench = {"pretrain_samples_per_s": 50 * MSED["train"] / 3600, "pretrain_gflops_per_sample": 300.0,
+             "finetune_cached_samples_per_s": 50 * MSED["train"] / 1800, "finetune_cached_gflops_per_sample": 100.0}
+    no_forward = {"pretrain_forward": 0.0, "finetune_cached_forward": 0.0, "encode": 0.0}
+    hours = measured_hours(bench, no_forward)
+    assert abs(hours["pretrain"] - 1.0) < 1e-9 and abs(hours["finetune_per_task"] - 0.5) < 1e-9
+    assert abs(hours["table2_run"] - 2.5) < 1e-9                          # pretraining once, three tasks
+    # a dev pass as costly per sample as a training step: 50 epochs x 1,021 dev samples at the same rate
+    hours = measured_hours(bench, {**no_forward, "pretrain_forward": 300e9})
+    assert abs(hours["pretrain"] - 1.0 - MSED["dev"] / MSED["train"]) < 1e-9
 
 
 def test_peak_grows_linearly_with_the_batch():
     assert peak_at({32: 13.0, 8: 7.0}, 16) == 9.0                         # 5 GB fixed + 0.25 GB per sample
+
+
+def test_estimate_runs_end_to_end_with_the_caches_feature_shapes():
+    from sydes_mini import cache
+    from sydes_mini.estimate import estimate, fake_features
+    cfg = get_config("smoke")
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    items = SyntheticItems(2)
+    batch = collate([items[i] for i in range(2)])
+    real = cache.collate([cache.cached_dataset(model, items, 2)[i] for i in range(2)])["features"]
+    fake = fake_features(model, batch)
+    for name in ("global_tokens", "crop_tokens", "mask", "ids_restore"):  # the cached step sees these shapes
+        assert getattr(fake, name).shape == getattr(real, name).shape, name
+    out = estimate("smoke", batches=(4, 2), log=lambda _: None)
+    f = out["flops_per_sample"]
+    assert f["encode"] > 0 and f["finetune"] > f["finetune_cached"]       # the cache saves the encoder's work
+    assert out["peak_gb"]["pretrain"][4] > out["peak_gb"]["pretrain"][2]
+    assert out["hours_table2_run"].keys() == {"Colab T4 (16 GB)", "A100"}

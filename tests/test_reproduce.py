@@ -63,3 +63,15 @@ def test_init_none_is_sydes_b_without_pretraining(toy, tmp_path):
     assert info["init"] == "none" and set(info["stage_wall_s"][0]) == set(TASKS)
     with pytest.raises(ValueError, match="'pretrain' or 'none'"):
         reproduce("smoke", out, toy, init="scratch")
+
+
+def test_the_three_fine_tunes_encode_each_split_once(toy, tmp_path, monkeypatch):
+    from sydes_mini import cache
+    calls = []
+    encode = cache.cached_dataset
+    monkeypatch.setattr(cache, "cached_dataset", lambda *a, **k: calls.append(1) or encode(*a, **k))
+    shared = reproduce("smoke", tmp_path / "shared", toy, overrides=[*TINY, "train.max_steps=2"])
+    assert len(calls) == 3                                                  # train, dev, test: not 3 x 3
+    monkeypatch.setattr(cache, "shared_features", lambda: __import__("contextlib").nullcontext())
+    alone = reproduce("smoke", tmp_path / "alone", toy, overrides=[*TINY, "train.max_steps=2"])
+    assert len(calls) == 3 + 9 and alone == shared                          # the same numbers, each task its own
