@@ -24,6 +24,9 @@
 # labels of the MSED dataset {cite:p}`jia2022msed`: the **desire** behind the post, its
 # **emotion** and its **sentiment**. This chapter names the parts of the model, shows the
 # three label sets, and sets up the machine you read the book on.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -298,8 +301,64 @@ gpu_table
 #
 # ## Exercises
 #
-# 1. Build the model for `task="sentiment"`. Which output changes shape, and why only that one?
-# 2. In the tiny batch, change the second caption. Which outputs change, and which do not?
-#    (Hint: `v` depends only on the global view.)
-# 3. From the table of sizes, what fraction of the full model is trained in pretraining?
-#    Check with `describe("full", "pretrain")["trainable_params"]`.
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Build the model for `task="sentiment"`. Which output changes shape, and why only that one?
+#
+# ````{dropdown} Hint
+# Which module is built with `num_classes(task)`?
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# Only `logits` changes: `[B, 3]` instead of `[B, 7]`. The head is the only module whose size depends on
+# the task (K classes); the encoders, decoders and latents are the same for all three tasks, which is
+# why one pretraining serves the three fine-tunes.
+# ````
+#
+# **Exercise 2.** In the tiny batch, give the second post another caption and run the model again. Which outputs
+# change, and for which post? Complete the cell below.
+#
+# ````{dropdown} Hint
+# `v` depends only on the global view. The crops are masked at random: pass the same seeded
+# `generator` to both forward passes, or every output of the image decoder changes for that reason alone.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+new_text = None   # tokenize two captions: the first unchanged, the second a new one
+if new_text is not None:
+    with torch.no_grad():
+        before = model(global_view, crops, text, generator=torch.Generator().manual_seed(0))
+        after = None   # the same forward pass with new_text
+    # compare each output of `before` and `after`, post by post
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# new_text = tokenize(["a child in a garden, feeling happy.", "an angry man shouting in the rain."])
+# with torch.no_grad():
+#     before = model(global_view, crops, text, generator=torch.Generator().manual_seed(0))
+#     after = model(global_view, crops, new_text, generator=torch.Generator().manual_seed(0))
+# for name in ("v", "w", "pixels", "z", "p_agg", "alpha", "logits"):
+#     a, b = getattr(before, name), getattr(after, name)
+#     a, b = a.view(2, -1, *a.shape[1:]), b.view(2, -1, *b.shape[1:])      # pixels are [4B, ...]
+#     print(name, [torch.allclose(a[i], b[i], atol=1e-5) for i in range(2)])
+# ```
+#
+# The first post's outputs do not change at all (nothing mixes posts in a forward pass). For the
+# second post `v` stays (global view only), and `w`, `logits`, and also `pixels`, `z`, `p_agg` and
+# `alpha` change: the image decoder is *text-guided*, so the caption reaches the reconstruction too.
+# ````
+#
+# **Exercise 3.** From the table of sizes, what fraction of the full model is trained in pretraining?
+#
+# ````{dropdown} Hint
+# `describe("full", "pretrain")` counts the total and the trainable parameters.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# `describe("full", "pretrain")` gives 178.5 M trainable of 350.9 M parameters, about half: the
+# image-guided text decoder (with its CoCa weights) and the head are frozen in pretraining
+# (paper 3.4.1), and the text decoder is most of the model.
+# ````

@@ -22,6 +22,9 @@
 # book never shows it: `python -m sydes_mini data download` fetches it onto *your* machine after
 # showing its license. Every picture here comes from the **toy world**, a generated dataset in
 # exactly MSED's format that a CPU can learn in minutes.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -156,6 +159,67 @@ plt.close(fig)
 # Emotion × desire counts (toy world, training split).
 # ```
 #
+# ## MSED as the paper reports it
+#
+# The toy world copies MSED's format and its imbalance, not its numbers. The paper gives MSED's
+# split sizes (Table 1) and its per-class counts (Table 7, appendix B.1); `sydes_mini.paper_tables`
+# holds them, and the cells below compute everything said about them.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from sydes_mini.paper_tables import MSED_CLASSES, MSED_SPLITS
+from sydes_mini.toy import SENTIMENT_OF
+
+msed = pd.DataFrame([{"task": task, "label": label, **dict(zip(MSED_SPLITS, counts))}
+                     for task, rows in MSED_CLASSES.items() for label, counts in rows.items()]
+                    ).set_index(["task", "label"])
+# sentiment as a coarsening of emotion: happiness -> positive, neutral -> neutral, the other four -> negative
+coarse = msed.loc["emotion"].groupby(lambda emotion: SENTIMENT_OF.get(emotion, "negative")).sum()
+equal = coarse.loc[list(LABELS["sentiment"])].equals(msed.loc["sentiment"].loc[list(LABELS["sentiment"])])
+glue("msed_coarsening", "give exactly" if equal else "do not give", display=False)
+glue("msed_total", f"{sum(MSED_SPLITS.values()):,}", display=False)
+glue("msed_none_share", f"{msed.loc[('desire', 'none'), 'train'] / MSED_SPLITS['train']:.0%}", display=False)
+print(msed.to_string())
+
+# %%
+shares = pd.concat([
+    (msed.train / MSED_SPLITS["train"]).rename("share").reset_index().assign(data="MSED (paper, Table 7)"),
+    labels.melt(var_name="task", value_name="label").groupby(["task", "label"]).size()
+          .div(len(labels)).rename("share").reset_index().assign(data="toy world")])
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={"width_ratios": [7, 6, 3]})
+for ax, task in zip(axes, TASKS):
+    sns.barplot(shares[shares.task == task], x="label", y="share", hue="data", order=LABELS[task], ax=ax,
+                legend=task == "desire")
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.set(title=task, xlabel="", ylabel="share of the training split" if task == "desire" else "")
+fig.tight_layout()
+glue("fig_msed_shares", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_msed_shares
+# :name: fig-msed-shares
+#
+# Class shares of the training split: MSED as the paper reports it beside the toy world. Notice
+# that both are dominated by desire `none` and emotion `happiness`, and that the toy world keeps
+# MSED's rare classes rare.
+# ```
+#
+# MSED has {glue:text}`msed_total` image–caption pairs, and desire `none` is
+# {glue:text}`msed_none_share` of its training split. Summed with the rule happiness → positive,
+# neutral → neutral and the four other emotions → negative, the emotion counts
+# {glue:text}`msed_coarsening` the sentiment counts in every split: in MSED, as in the toy world,
+# **sentiment is a coarsening of emotion**, so a model that gets emotion right gets sentiment right.
+# (Table 7 prints its desire rows with merged cells; `paper_tables` pairs them with the labels in the
+# order the table lists them, which makes the train and test columns add up to Table 1; the paper's
+# validation column adds up to 1,015 rather than 1,021.)
+#
+# **Desire and emotion.** The paper gives no emotion × desire table for MSED, so how the two relate
+# there cannot be shown here. In the toy world, desire depends on emotion through
+# `sample_labels` (printed below): each emotion makes some desires likely, which is what the
+# cross-table above shows. That is why a model can guess part of desire from the background
+# colour alone, and why only the glyph decides it.
+#
 # ## Why the cues are where they are
 #
 # The toy world is built so that each part of SyDES has something to find:
@@ -215,9 +279,62 @@ plt.close(fig)
 #
 # ## Exercises
 #
-# 1. Generate a toy world with `p_local_cue=0` and redraw the desire counts. Which part of the
-#    model should now be useless for desire, and what do you predict for its F1?
-# 2. Compute the accuracy and the macro F1 of "always predict `none`" on the toy training split
-#    (`sklearn.metrics.f1_score(..., average="macro")`).
-# 3. Break a copy of the CSV (a misspelt label, a missing image) and read it with `read_split`.
-#    What does the error tell you?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Generate a toy world with `p_local_cue=0` and redraw the desire counts. Which part of the
+# model should now be useless for desire, and what do you predict for its F1?
+#
+# ````{dropdown} Hint
+# The label counts do not change; what changes is what the image shows.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# The counts are the same (labels are drawn first), but no image shows a glyph, so the crops have
+# nothing to find for desire. Desire can then only be guessed from the background colour (emotion
+# makes some desires likely) and from the captions that name it: expect desire F1 well above the
+# majority floor only through the text, and no gain from the crops.
+# ````
+#
+# **Exercise 2.** Compute the accuracy and the macro F1 of "always predict `none`" on the toy training split.
+# Complete the cell below.
+#
+# ````{dropdown} Hint
+# `sklearn.metrics.f1_score(y, predictions, average="macro")`; the F1 of `none` is $2p/(1+p)$ when
+# a share $p$ of the rows is `none`, and every other class scores 0.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+from sklearn.metrics import accuracy_score, f1_score
+
+predictions = None   # a list with "none" for every row of `labels`
+if predictions is not None:
+    print(accuracy_score(labels.desire, predictions),
+          f1_score(labels.desire, predictions, average="macro", labels=list(LABELS["desire"])))
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# from sklearn.metrics import accuracy_score, f1_score
+# predictions = ["none"] * len(labels)
+# print(accuracy_score(labels.desire, predictions),
+#       f1_score(labels.desire, predictions, average="macro", labels=list(LABELS["desire"])))
+# ```
+#
+# The accuracy is the share $p$ of `none`, about 0.5; the macro F1 is $\frac{1}{7}\cdot\frac{2p}{1+p}$,
+# about 0.095. Accuracy calls this model half right; macro F1 calls it useless, which it is.
+# ````
+#
+# **Exercise 3.** Break a copy of the CSV (a misspelt label, a missing image) and read it with `read_split`.
+# What does the error tell you?
+#
+# ````{dropdown} Hint
+# Copy `root / "train"` with `shutil.copytree` and edit the copy, never the toy world itself.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# `read_split` stops before any training with one error that names the CSV file, the row and the
+# fix (the allowed labels, or the image it looked for). Nothing is skipped silently: a run never
+# starts on half a dataset.
+# ````

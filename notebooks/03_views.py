@@ -28,6 +28,9 @@
 # In the toy world the desire is a small glyph in a corner of the image (chapter 2): the
 # authors' global view (a centre crop) cuts that corner away altogether, and a crop shows it at
 # twice the resolution. Whatever one small view cannot resolve, the four crops can.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -189,9 +192,57 @@ sizes
 #
 # ## Exercises
 #
-# 1. Load a tall image (height > width) and draw its views. Which parts does the `code` global
-#    view lose now?
-# 2. What would a 3 × 3 grid of crops cost? Count the encoder tokens per image for 1 + 4 and
-#    for 1 + 9 views (196 patches each).
-# 3. Why does `stitch_crops(crops)` equal `view_448(image)` bit for bit, while resizing the
-#    crops back would not?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Load a tall image (height > width) and draw its views. Which parts does the `code` global
+# view lose now?
+#
+# ````{dropdown} Hint
+# The `code` global view is CLIP's preprocessing: shortest side to 224, then a centre crop.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# For a wide image the centre crop cuts the left and right sides; for a tall one it cuts the top
+# and the bottom. The four crops still cover the whole (padded) image, so only the global view
+# loses those strips.
+# ````
+#
+# **Exercise 2.** What would a 3 × 3 grid of crops cost? Count the encoder tokens per image for 1 + 4 and for
+# 1 + 9 views (196 patches each). Complete the cell below.
+#
+# ````{dropdown} Hint
+# Each 224 × 224 view is 196 patches plus a class token, and the encoder attends within each view.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+tokens_per_view = None   # patches + class token of one 224 x 224 view
+if tokens_per_view is not None:
+    tokens_5, tokens_10 = None, None   # 1 + 4 views and 1 + 9 views
+    print(tokens_5, tokens_10)
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# tokens_per_view = 196 + 1
+# tokens_5, tokens_10 = 5 * tokens_per_view, 10 * tokens_per_view
+# print(tokens_5, tokens_10, tokens_10 / tokens_5)
+# ```
+#
+# 985 and 1,970 tokens: twice the encoder's work, since attention runs within each view (its cost
+# grows with the number of views, not with their square). The text decoder's keys double too.
+# ````
+#
+# **Exercise 3.** Why does `stitch_crops(crops)` equal `view_448(image)` bit for bit, while resizing the crops
+# back would not?
+#
+# ````{dropdown} Hint
+# Does making a crop change any pixel value?
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# The crops are slices of the 448 × 448 tensor: no pixel is recomputed, so putting the slices back
+# together gives the same numbers. Resizing interpolates, which mixes neighbouring pixels and
+# cannot be undone exactly.
+# ````

@@ -29,6 +29,9 @@
 # them also makes pretraining cheap (the encoder sees 49 of 196 crop patches). The catch comes
 # in chapter 7: reconstruction rewards pixel detail, while image-text alignment rewards what the
 # caption says, and the paper warns the two objectives may pull apart (Section 3.3.4).
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -77,7 +80,7 @@ from sydes_mini.config import get_config
 from sydes_mini.device import get_device
 from sydes_mini.data import read_split, tokenize
 from sydes_mini.images import load_image
-from sydes_mini.model import build_model
+from sydes_mini.model import SyDES, build_model
 from sydes_mini.model.image_encoder import ImageEncoder, random_masking
 from sydes_mini.model.text_encoder import TextEncoder
 from sydes_mini.plots.book import glue
@@ -115,6 +118,7 @@ global_view, crops = mixed_scale_views(load_image(example.image_path), cfg.varia
 # %%
 print(inspect.getsource(random_masking))
 print(inspect.getsource(ImageEncoder.forward))
+print(inspect.getsource(SyDES.encode_images))   # one encoder for the five views: the global view unmasked
 
 # %% [markdown]
 # ## Check: what comes out of the encoder
@@ -198,8 +202,58 @@ print("end-of-text position:", eot, "| w_cls is that token's output:", torch.equ
 #
 # ## Exercises
 #
-# 1. Run the encoder with `mask_ratio=0.9`. How many patches stay visible, and how does the
-#    encoder's cost scale with it (Table 6 of the paper sweeps this ratio)?
-# 2. Show that `random_masking` keeps the *same* patches for the same generator seed and
-#    different ones for another seed.
-# 3. Why is the text CLS the *last* token's output and not the first one's, as for images?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Run the encoder with `mask_ratio=0.9`. How many patches stay visible, and how does the
+# encoder's cost scale with it (Table 6 of the paper sweeps this ratio)?
+#
+# ````{dropdown} Hint
+# `random_masking` keeps `int((1 - m) * P)` patches.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# `int(0.1 * 196)` = 19 patches (plus the class token) instead of 49 at 0.75. The encoder's work on
+# a crop is roughly proportional to its tokens (attention adds a square term), so 0.9 makes the
+# crops about 2.5 times cheaper, and the reconstruction task harder.
+# ````
+#
+# **Exercise 2.** Show that `random_masking` keeps the *same* patches for the same generator seed and different
+# ones for another seed. Complete the cell below.
+#
+# ````{dropdown} Hint
+# Call it three times on the same `x`, with generators seeded 0, 0 and 1, and compare the masks.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+from sydes_mini.model.image_encoder import random_masking
+
+x = torch.randn(1, 196, 8)
+masks = None   # the masks of random_masking(x, 0.75, generator) for seeds 0, 0 and 1
+if masks is not None:
+    print(torch.equal(masks[0], masks[1]), torch.equal(masks[0], masks[2]))
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# x = torch.randn(1, 196, 8)
+# masks = [random_masking(x, 0.75, torch.Generator().manual_seed(s))[1] for s in (0, 0, 1)]
+# print(torch.equal(masks[0], masks[1]), torch.equal(masks[0], masks[2]))   # True False
+# ```
+#
+# The seed fixes the random scores that are sorted to choose the patches: the same seed, the same
+# mask. That is what lets a resumed run draw exactly the masks an uninterrupted one draws.
+# ````
+#
+# **Exercise 3.** Why is the text CLS the *last* token's output and not the first one's, as for images?
+#
+# ````{dropdown} Hint
+# CLIP's text transformer has a causal attention mask.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# Each text token attends only to the tokens before it, so only the end-of-text token has seen the
+# whole caption. The image encoder attends in both directions, so a class token in front sees
+# every patch.
+# ````

@@ -28,6 +28,9 @@
 # are likely to show ("a child in a garden"). A decoder that reads it while painting learns to
 # tie words to regions, which is exactly the link the classifier needs later, when words look
 # for the image patches that matter to them (chapter 6).
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -292,9 +295,66 @@ plt.close(fig)
 #
 # ## Exercises
 #
-# 1. The experiment above compares L_rec numbers; draw the reconstructions under the empty caption
-#    with `reconstructions` and compare them with the figure above. Where do they differ?
-# 2. Set `model.image_decoder.gate.bias` to −30 in a trained model (gate closed). How much does
-#    $\mathcal{L}_{rec}$ change?
-# 3. Why does the figure paste the visible patches from the input instead of showing the
-#    decoder's own prediction for them?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** The experiment above compares L_rec numbers; draw the reconstructions under the empty caption
+# with `reconstructions` and compare them with the figure above. Where do they differ?
+#
+# ````{dropdown} Hint
+# Run the model on `batch` with `tokenize(["", ""])` as the text and the same seeded generator.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# Where the decoder uses the caption, the masked patches differ; where it does not, the two figures
+# look the same. With the smoke run the L_rec numbers above barely move, so expect nearly identical
+# pictures: this decoder has learnt little from the text.
+# ````
+#
+# **Exercise 2.** Close the gate of the image decoder (`gate.bias` to −30, so the text memory gets no weight)
+# and compute L_rec again on the same batch. Complete the cell below.
+#
+# ````{dropdown} Hint
+# Change a copy of the model (`copy.deepcopy`), use the same seeded generator for both passes and
+# `reconstruction_loss(out.pixels, target, out.mask, cfg.variant)`.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+import copy
+
+closed = None   # a deep copy of `model` whose image_decoder.gate.bias is filled with -30
+if closed is not None:
+    pass           # L_rec of `model` and of `closed` on `batch`, same generator seed
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# import copy
+# closed = copy.deepcopy(model)
+# with torch.no_grad():
+#     closed.image_decoder.gate.bias.fill_(-30.0)
+#     def rec_of(m):
+#         o = m(batch["global_view"].to(DEVICE), batch["crops"].to(DEVICE), batch["text"].to(DEVICE),
+#               decode_text=False, generator=torch.Generator().manual_seed(seed))
+#         return float(reconstruction_loss(o.pixels, target, o.mask, cfg.variant))
+#     print(rec_of(model), rec_of(closed))
+# ```
+#
+# If L_rec rises, the reconstruction leaned on the text memory. Compare the rise with the
+# empty-caption experiment above: an empty caption still gives the decoder its start and end
+# tokens to attend to, a closed gate gives it nothing, so the two need not agree.
+# ````
+#
+# **Exercise 3.** Why does the figure paste the visible patches from the input instead of showing the
+# decoder's own prediction for them?
+#
+# ````{dropdown} Hint
+# Which patches does eq. 2 score?
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# L_rec (eq. 2) sums over the masked patches only, so nothing trains the decoder's output at the
+# visible positions: those predictions are arbitrary. Pasting the input there shows what the
+# decoder saw next to what it had to invent.
+# ````

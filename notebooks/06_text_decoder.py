@@ -28,6 +28,9 @@
 # explore" sends its tokens to whatever in the image supports or contradicts it. The image
 # enters the decision only through what the words read from it, so a post whose caption says
 # little can still be classified from the patches its words attend to.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -81,6 +84,7 @@ from sydes_mini.config import Config, get_config
 from sydes_mini.device import get_device
 from sydes_mini.data import collate, load_split
 from sydes_mini.model import SyDES, build_model
+from sydes_mini.model.head import masked_mean_max
 from sydes_mini.model.text_decoder import ImageGuidedTextDecoder
 from sydes_mini.model.text_encoder import without_eot
 from sydes_mini.plots.book import glue
@@ -137,6 +141,8 @@ print(inspect.getsource(without_eot))
 print(inspect.getsource(SyDES.image_keys))
 print(inspect.getsource(ImageGuidedTextDecoder.forward))
 print(inspect.getsource(ImageGuidedTextDecoder.cross_attention_weights))
+print(inspect.getsource(masked_mean_max))             # the head pools the real tokens only
+print(inspect.getsource(type(model.head).forward))     # pooled text -> class scores (eq. 6's logits)
 
 # %% [markdown]
 # ## Checks
@@ -281,9 +287,58 @@ glue("glyph_verdict", ("looks at the glyph more than uniform attention would" if
 #
 # ## Exercises
 #
-# 1. Sum one word's attention over each of the five views. Which view gets the most weight?
-#    Does the answer change after training?
-# 2. Build the model with `model.use_crops=False` (Table 5, step 0). What is the shape of the
-#    keys now?
-# 3. Why is the attention of the padding positions (after the end-of-text token) irrelevant to
-#    the prediction? (Hint: look at `masked_mean_max` in `sydes_mini.model.head`.)
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Sum one word's attention over each of the five views. Which view gets the most weight? Does
+# the answer change after training?
+#
+# ````{dropdown} Hint
+# `out.attention` is `[B, L-1, 5P]`: reshape the last axis to `[5, P]` and sum over P.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# `out.attention[0, word].view(5, -1).sum(-1)` gives the weight of the global view and the four
+# crops (they add up to 1). Chapter 6's per-view bar chart shows it for the trained smoke model;
+# with random weights it is close to uniform (0.2 each).
+# ````
+#
+# **Exercise 2.** Build the model with `model.use_crops=False` (Table 5, step 0). What is the shape of the
+# attention, and so of the keys, now? Complete the cell below.
+#
+# ````{dropdown} Hint
+# Build with `get_config(profile, ["model.use_crops=false"])` and pass `crops=None`.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+cfg_global = None   # the profile's config with model.use_crops=false
+if cfg_global is not None:
+    pass             # build the model, run it with crops=None and need_attn=True, print the attention's shape
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# cfg_global = get_config(profile, ["model.use_crops=false"])
+# global_only = build_model(cfg_global, task).eval()
+# with torch.no_grad():
+#     o = global_only(batch["global_view"], None, batch["text"], need_attn=True)
+# print(o.attention.shape)   # [B, L-1, 196]
+# ```
+#
+# The keys are the global view's 196 patch tokens only, instead of 5 × 196: no crops, no image
+# decoder, no aggregator.
+# ````
+#
+# **Exercise 3.** Why is the attention of the padding positions (after the end-of-text token) irrelevant to the
+# prediction?
+#
+# ````{dropdown} Hint
+# Look at `masked_mean_max` in `sydes_mini.model.head`.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# The head pools the decoder's outputs over the real tokens only (`valid` masks the padding), so
+# whatever the padding positions attend to never reaches the logits. Training also cuts each
+# batch to its longest caption, so most padding is not even computed.
+# ````

@@ -29,6 +29,9 @@
 # aligned global one. L_si and L_dc close that gap: the aggregated crops must sit near the global
 # feature (L_si) and relate to the captions of the batch the way the global feature does (L_dc).
 # L_cls is the task itself.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -76,6 +79,7 @@ import torch.nn.functional as F
 from sydes_mini.config import get_config
 from sydes_mini.losses import (classification_loss, contrastive_loss, distribution_consistency_loss,
                                reconstruction_loss, similarity_loss)
+from sydes_mini.model.aggregator import CodeAggregator, PaperAggregator
 from sydes_mini.model.sydes import Latent
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import loss_curves
@@ -189,8 +193,8 @@ plt.close(fig)
 # $P_{agg,i} = \mathrm{MLP}(\sum_n \alpha_{i,n} z_{i,n})$. (The authors' code, the default,
 # weighs them differently: a learned static softmax over the four views gives a first summary,
 # which, through an MLP and a LayerNorm, becomes the one query of a dot-product attention over the
-# four LayerNorm'd, projected crops; $P_{agg}$ is a convex combination of those projections. Chapter
-# 10 shows its code.) Then
+# four LayerNorm'd, projected crops; $P_{agg}$ is a convex combination of those projections; both
+# are printed below, and chapter 10 compares them.) Then
 #
 # $$
 # \mathcal{L}_{si} = \frac{1}{N}\sum_{i=1}^{N}\big\|v^{cls}_i - P_{agg,i}\big\|_2^2 \tag{4}
@@ -201,6 +205,8 @@ plt.close(fig)
 # **Hand check:** opposite unit vectors are at squared distance $\|2u\|^2 = 4$: paper 4, code $4/E$.
 
 # %%
+print(inspect.getsource(PaperAggregator.forward))
+print(inspect.getsource(CodeAggregator.forward))
 print(inspect.getsource(similarity_loss))
 
 # %%
@@ -368,7 +374,57 @@ glue("landscape_minima", ", ".join(f"{name.split()[0]} at {deg}°" for name, deg
 #
 # ## Exercises
 #
-# 1. Show that $\mathcal{L}_{itc}$ of orthonormal pairs tends to $\log B$ as $\tau \to \infty$.
-# 2. Prove that the paper's $\mathcal{L}_{si}$ equals $2 - 2\cos(v, P_{agg})$ averaged over the batch.
-# 3. In the code variant of $\mathcal{L}_{dc}$, why does the entropy term *increase* when the
-#    aggregated latents of different images become more alike?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Show that $\mathcal{L}_{itc}$ of orthonormal pairs tends to $\log B$ as $\tau \to \infty$.
+#
+# ````{dropdown} Hint
+# As $\tau \to \infty$ every logit $\langle v, w_j \rangle / \tau$ goes to 0.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# All logits tend to 0, so each softmax becomes uniform over the $B$ candidates and each term is
+# $-\log(1/B) = \log B$; both halves of eq. 3 average to $\log B$. A high temperature makes any
+# batch look like chance.
+# ````
+#
+# **Exercise 2.** Show numerically that the paper's $\mathcal{L}_{si}$ equals $2 - 2\cos(v, P_{agg})$ averaged over the
+# batch. Complete the cell below.
+#
+# ````{dropdown} Hint
+# For unit vectors, $\|a - b\|^2 = 2 - 2\,a \cdot b$; `similarity_loss` normalises its inputs.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+v, p = torch.randn(4, 16), torch.randn(4, 16)
+paper = None   # similarity_loss(v, p, variant="paper")
+if paper is not None:
+    print(float(paper), None)   # replace None by the batch mean of 2 - 2 cos(v, p)
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# v, p = torch.randn(4, 16), torch.randn(4, 16)
+# paper = similarity_loss(v, p, variant="paper")
+# print(float(paper), float((2 - 2 * torch.nn.functional.cosine_similarity(v, p)).mean()))
+# ```
+#
+# The two agree to float precision. The code's variant is the same sum divided by E (a mean over
+# all B·E elements), which chapter 10 counts as a difference of scale.
+# ````
+#
+# **Exercise 3.** In the code variant of $\mathcal{L}_{dc}$, why does the entropy term *increase* when the
+# aggregated latents of different images become more alike?
+#
+# ````{dropdown} Hint
+# The code's entropy is taken over dim 0 of $A$: for each caption, a distribution over the images.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# If every image's $P_{agg}$ is alike, each caption is equally similar to all of them, so each
+# distribution over images flattens towards uniform, where entropy is largest. Minimising
+# $\lambda H$ therefore pushes the aggregated latents of different images apart: a guard against
+# collapse.
+# ````

@@ -43,6 +43,9 @@
 # image encoder during fine-tuning protects what pretraining built: the labelled samples of one
 # task cannot overwrite the image features that all three tasks share (and they can be computed
 # once and cached, `train.cache_features`).
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -99,6 +102,7 @@ import torch
 from sydes_mini.config import Config, config_from_parameters, get_config
 from sydes_mini.data import load_split, make_loader
 from sydes_mini.model import build_model
+from sydes_mini.objectives import finetune_objective, pretrain_objective
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.results import lr_schedule, read_log, run_history, training_curves
 from sydes_mini.reproduce import smoke_run
@@ -223,12 +227,17 @@ plt.close(fig)
 #
 # ## A short run: pretraining, then fine-tuning
 #
-# `train_stage` is the whole trainer (the `pretrain` and `finetune` commands and `reproduce` call
-# it). Here it runs a few steps of each stage on a small toy world; the fine-tune starts from the
-# pretraining's best checkpoint and ends with a test evaluation:
+# Each optimiser step minimises one of the two objectives, eq. 7 in pretraining and eq. 8 in
+# fine-tuning: a weighted sum of the losses of chapter 7, with only the terms the stage uses.
 
 # %%
-print(inspect.getsource(train_stage))
+print(inspect.getsource(pretrain_objective))
+print(inspect.getsource(finetune_objective))
+
+# %% [markdown]
+# `train_stage` is the whole trainer (the `pretrain` and `finetune` commands and `reproduce` call
+# it: data, checkpoints, evaluation, resume). Here it runs a few steps of each stage on a small toy
+# world; the fine-tune starts from the pretraining's best checkpoint and ends with a test evaluation:
 
 # %% tags=["remove-output"]
 pretrained = train_stage(cfg, "pretrain", run / "pretrain")
@@ -316,9 +325,57 @@ plt.close(fig)
 #
 # ## Exercises
 #
-# 1. Set `overrides = ["train.pretrain_losses=rec"]` and re-run the short run. Which curves
-#    disappear from the left panel, and why does the total change scale?
-# 2. Why can fine-tuning cache the image encoder's output (`train.cache_features`) but pretraining
-#    cannot? (Hint: what is frozen, and what is random, in each stage?)
-# 3. With `epochs = 3` and `max_steps = None`, how many optimiser steps does the warm-up of
-#    pretraining take on this toy world? Check it against the lr column of `metrics.jsonl`.
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Set `overrides = ["train.pretrain_losses=rec"]` and re-run the short run. Which curves
+# disappear from the left panel, and why does the total change scale?
+#
+# ````{dropdown} Hint
+# eq. 7 is a weighted sum; `pretrain_losses` chooses its terms.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# Only L_rec is left: the itc, si and dc curves disappear, and the total is now $\lambda_{rec}\mathcal{L}_{rec}$
+# alone, a smaller number with the reconstruction's own shape.
+# ````
+#
+# **Exercise 2.** Why can fine-tuning cache the image encoder's output (`train.cache_features`) but pretraining
+# cannot?
+#
+# ````{dropdown} Hint
+# What is frozen, and what is random, in each stage?
+# ````
+#
+# ````{dropdown} Solution to exercise 2
+# In fine-tuning the image encoder is frozen, the crops are not masked and the views are
+# deterministic: a sample's encoder output is the same every epoch. In pretraining the encoder
+# learns (its weights change every step) and a new random mask is drawn every step.
+# ````
+#
+# **Exercise 3.** In the smoke run's pretraining log, at which optimiser step does the learning rate peak, and
+# what fraction of the run is that? Compare with `cfg.train.warmup_pretrain`. Complete the cell below.
+#
+# ````{dropdown} Hint
+# `read_log(history / "pretrain" / "metrics.jsonl")` is a DataFrame; the training rows have an `lr`.
+# ````
+
+# %%
+# Exercise 3: complete this cell (it runs as it is, and does nothing until you do).
+log = None   # read_log of the smoke run's pretraining metrics.jsonl (`history` above)
+if log is not None:
+    pass       # the step where lr is largest, the last step, and their ratio
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 3
+# ```python
+# log = read_log(history / "pretrain" / "metrics.jsonl")
+# train_rows = log[log.lr.notna()]
+# peak, last = int(train_rows.step[train_rows.lr.idxmax()]), int(train_rows.step.max())
+# print(peak, last, peak / last)
+# ```
+#
+# The learning rate rises linearly for the first 15 % of the optimiser steps
+# (`warmup_pretrain = 0.15`), then decays along a cosine: in the smoke run it peaks at step 28
+# of 190.
+# ````

@@ -32,6 +32,9 @@
 # F_1^{macro} = \frac{1}{K}\sum_{k=1}^{K} \frac{2 P_k R_k}{P_k + R_k},\qquad
 # P^{macro} = \frac{1}{K}\sum_k P_k,\quad R^{macro} = \frac{1}{K}\sum_k R_k .
 # $$
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -257,9 +260,60 @@ plt.close("all")
 #
 # ## Exercises
 #
-# 1. Which rows of Table 10 need no new pretraining once the Table 4 runs exist? (Hint: `Row.run`.)
-# 2. Make the Table 6 run with mask ratio 0.5 on the toy world (its command is listed under Table 6)
-#    and re-run this notebook. Is the difference from 0.75 larger than the spread over seeds
-#    (`--seeds 3`)?
-# 3. Macro-F1 weighs a class of 5 posts like one of 500. Compute the accuracy-weighted F1 of the
-#    main run from `per_class` and compare: which metric flatters a model that ignores rare desires?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Which rows of Table 10 need no new pretraining once the Table 4 runs exist?
+#
+# ````{dropdown} Hint
+# Each row names the run that fills it (`Row.run`).
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# ```python
+# t4 = {r.run for r in paper_tables.TABLES[4].rows}
+# print([r.key for r in paper_tables.TABLES[10].rows if r.run in t4])
+# ```
+#
+# The rows whose run is one of Table 4's share its pretraining; only the rows that change a
+# pretraining loss need a new one.
+# ````
+#
+# **Exercise 2.** Make the Table 6 run with mask ratio 0.5 on the toy world (its command is listed under Table 6)
+# and re-run this notebook. Is the difference from 0.75 larger than the spread over seeds
+# (`--seeds 3`)?
+#
+# ````{dropdown} Hint
+# A difference means something only when it is larger than what changing the seed alone does.
+# ````
+#
+# ````{dropdown} Solution to exercise 2
+# Compare the two means with their standard deviations: if the gap is within about two standard
+# deviations of the seeds, the toy world does not show an effect of the mask ratio.
+# ````
+#
+# **Exercise 3.** Macro-F1 weighs a class of 5 posts like one of 500. Compute the support-weighted F1 of the main
+# run's desire model from `per_class` and compare. Complete the cell below.
+#
+# ````{dropdown} Hint
+# Each `per_class[label]` has `f1` and `support`.
+# ````
+
+# %%
+# Exercise 3: complete this cell (it runs as it is, and does nothing until you do).
+per_class = found["desire"]["per_class"] if "desire" in found else {}
+weighted = None   # sum of f1 x support over the classes, divided by the total support
+if weighted is not None:
+    print(round(100 * weighted, 1), round(100 * found["desire"]["f1"], 1))
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 3
+# ```python
+# per_class = found["desire"]["per_class"]
+# weighted = sum(c["f1"] * c["support"] for c in per_class.values()) / sum(c["support"] for c in per_class.values())
+# print(round(100 * weighted, 1), round(100 * found["desire"]["f1"], 1))
+# ```
+#
+# The weighted F1 is higher: it is dominated by `none`, the class a model that ignores rare
+# desires gets right. Macro-F1 is the metric that does not flatter it.
+# ````

@@ -35,6 +35,9 @@
 # toy world — as far as a CPU affords in a minute: loss values on one fixed batch, the pixels
 # of the two view pipelines, parameter counts module by module against the authors' model, and
 # (when `make reproduce` has made it) the F1 of a complete run with `variant=paper`.
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -377,8 +380,60 @@ else:
 #
 # ## Exercises
 #
-# 1. With `variant="paper"`, what weight $\lambda_{si}$ gives the same gradient on
-#    $\mathcal L_{si}$ as the code's 0.5? Check with `similarity_loss` and `torch.autograd.grad`.
-# 2. Draw the views of a square image under both pipelines. Which parts of difference 6 vanish?
-# 3. Run `python -m sydes_mini reproduce --profile smoke --out runs/smoke/variants/paper --set variant=paper`
-#    and re-run the last table of this chapter. Is the difference larger than between two seeds?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** With `variant="paper"`, what weight $\lambda_{si}$ gives the same gradient on $\mathcal L_{si}$ as the
+# code's 0.5? Check with `similarity_loss` and `torch.autograd.grad`. Complete the cell below.
+#
+# ````{dropdown} Hint
+# The paper's variant sums over the E latent dimensions, the code's averages over them.
+# ````
+
+# %%
+# Exercise 1: complete this cell (it runs as it is, and does nothing until you do).
+from sydes_mini.losses import similarity_loss
+
+v, p = torch.randn(4, 64), torch.randn(4, 64, requires_grad=True)
+lambda_paper = None   # the weight that makes the paper's gradient equal the code's 0.5
+if lambda_paper is not None:
+    g_code = torch.autograd.grad(0.5 * similarity_loss(v, p, "code"), p)[0]
+    g_paper = torch.autograd.grad(lambda_paper * similarity_loss(v, p, "paper"), p)[0]
+    print(torch.allclose(g_code, g_paper))
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 1
+# ```python
+# v, p = torch.randn(4, 64), torch.randn(4, 64, requires_grad=True)
+# g_code = torch.autograd.grad(0.5 * similarity_loss(v, p, "code"), p)[0]
+# g_paper = torch.autograd.grad(0.5 / 64 * similarity_loss(v, p, "paper"), p)[0]
+# print(torch.allclose(g_code, g_paper))   # True
+# ```
+#
+# $\lambda_{si} = 0.5 / E$: the paper's loss is E times the code's, so the same weight would
+# multiply the gradient by E (64 in the smoke profile, 512 in the full one).
+# ````
+#
+# **Exercise 2.** Draw the views of a square image under both pipelines. Which parts of difference 6 vanish?
+#
+# ````{dropdown} Hint
+# Padding to a square and a centre crop do nothing to an image that is already square.
+# ````
+#
+# ````{dropdown} Solution to exercise 2
+# The 448 images agree (no padding is needed) and the code's centre crop removes nothing, so both
+# global views show the whole image; what is left is how they are resampled (the paper
+# down-samples the 448 image, the code resizes the original), a difference of a few grey levels.
+# ````
+#
+# **Exercise 3.** Run `python -m sydes_mini reproduce --profile smoke --out runs/smoke/variants/paper --set variant=paper`
+# and re-run the last table of this chapter. Is the difference larger than between two seeds?
+#
+# ````{dropdown} Hint
+# Run the main model with `--seeds 3` too, and compare the gap with the standard deviations.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# With one seed each the answer is unknown: the difference between variants must be compared with
+# the spread of each over seeds before it can be called an effect.
+# ````

@@ -33,6 +33,9 @@
 # $$
 # \hat y_T = \mathrm{MLP}_T\big(\mathrm{TextDec}_T(S, [I^{(g)}, I^{(l)}_1, \dots, I^{(l)}_4])\big)
 # $$
+#
+# *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
+# the code and its shape in both profiles.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -281,8 +284,56 @@ widgets.VBox([widgets.HBox([choice, upload]), caption, button, output])
 #
 # ## Exercises
 #
-# 1. Keep the image and change only the caption: name a different emotion ("an angry man ...").
-#    How much do the emotion probabilities move? What does that say about image vs text here?
-# 2. Upload an image with no glyph. What does the desire model predict, and is `none` the top class?
-# 3. Compare the attention overlay of a toy image with and without its glyph (paint over the corner
-#    with PIL's `ImageDraw`). Does the attention move to the corner?
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Keep the image and change only the caption: name a different emotion ("an angry man ..."). How
+# much do the emotion probabilities move? Complete the cell below.
+#
+# ````{dropdown} Hint
+# `predictor.predict(image, caption).probabilities["emotion"]` is a dict of class → probability.
+# ````
+
+# %%
+# Exercise 1: complete this cell (it runs as it is, and does nothing until you do).
+new = None   # predictor.predict(image, <a caption that names another emotion>)
+if new is not None:
+    for label, p in prediction.probabilities["emotion"].items():
+        print(f"{label:10s} {p:.2f} -> {new.probabilities['emotion'][label]:.2f}")
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 1
+# ```python
+# new = predictor.predict(image, "an angry man shouting at the camera.")
+# for label, p in prediction.probabilities["emotion"].items():
+#     print(f"{label:10s} {p:.2f} -> {new.probabilities['emotion'][label]:.2f}")
+# ```
+#
+# Look at how far the probabilities move and where they go. A large move means the emotion model
+# weighs the caption heavily against the image's colour; if the mass goes to another negative
+# emotion than `anger`, the model has learnt that such captions signal a negative emotion, not
+# which one. Try a caption that names a positive emotion on a negative image too.
+# ````
+#
+# **Exercise 2.** Upload an image with no glyph. What does the desire model predict, and is `none` the top class?
+#
+# ````{dropdown} Hint
+# Half of the toy world's posts have desire `none`, and a post without a glyph is more likely one of them.
+# ````
+#
+# ````{dropdown} Solution to exercise 2
+# Without the glyph the model has only the colour and the caption; `none`, the majority class, is
+# usually on top unless the caption names a desire.
+# ````
+#
+# **Exercise 3.** Compare the attention maps of a toy image with and without its glyph (paint over the corner
+# with `toy.paint_out_glyph`). Does the attention move to the corner?
+#
+# ````{dropdown} Hint
+# `toy.paint_out_glyph(image)` paints the glyph's corner over; draw both with `attention_maps` as above.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# Only if the model reads the glyph: chapter 6 measured the attention share on the glyph's patches
+# of the trained smoke model, and the paint-out experiment above how little the prediction moves.
+# ````

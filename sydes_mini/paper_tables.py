@@ -35,6 +35,21 @@ MAIN = "main"   # the complete model: runs/<profile>/ itself
 VARIANT_PAPER = "variants/paper"
 
 
+# MSED as the paper reports it: samples per split (Table 1) and per class (Table 7, appendix B.1), in the
+# order (train, validation, test). The desire rows of Table 7 are printed with merged cells; they are
+# paired with the labels in the order the table lists them (train and test then add up to Table 1; the
+# validation column adds up to 1,015, not 1,021, in the paper itself).
+MSED_SPLITS = {"train": 6127, "validation": 1021, "test": 2042}
+MSED_CLASSES = {
+    "desire": {"vengeance": (277, 39, 75), "curiosity": (634, 118, 213), "social-contact": (437, 59, 138),
+               "family": (873, 152, 288), "tranquility": (245, 39, 87), "romance": (692, 101, 210),
+               "none": (2969, 507, 1031)},
+    "emotion": {"happiness": (2524, 419, 860), "sad": (666, 102, 186), "neutral": (1664, 294, 569),
+                "disgust": (251, 44, 80), "anger": (523, 78, 172), "fear": (499, 84, 175)},
+    "sentiment": {"negative": (1939, 308, 613), "neutral": (1664, 294, 569), "positive": (2524, 419, 860)},
+}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """How one of our runs differs from the profile: ``--set`` overrides and whether it is pretrained."""

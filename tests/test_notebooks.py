@@ -78,3 +78,18 @@ def test_papermill_reads_every_parameter(notebook):
     tagged = next(src for kind, src, tags in cells(notebook) if kind == "code" and "parameters" in tags)
     names = [line.split("=")[0].strip() for line in tagged.splitlines() if "=" in line and not line.startswith("#")]
     assert sorted(papermill.inspect_notebook(str(notebook))) == sorted(names)
+
+
+@pytest.mark.parametrize("notebook", [c for c in CHAPTERS if c.stem != "12_notation"], ids=lambda p: p.stem)
+def test_every_exercise_has_a_hint_and_a_solution_and_one_is_code(notebook):
+    all_cells = cells(notebook)
+    start = next(i for i, (_, src, _) in enumerate(all_cells) if "## Exercises" in src)
+    text = "\n".join(src for _, src, _ in all_cells[start:])
+    numbers = re.findall(r"\*\*Exercise (\d+)\.\*\*", text)
+    assert numbers, f"{notebook.name}: no exercises"
+    for n in numbers:
+        block = text.split(f"**Exercise {n}.**")[1].split("**Exercise ")[0]
+        assert "````{dropdown} Hint" in block, f"{notebook.name}: exercise {n} has no hint"
+        assert f"````{{dropdown}} Solution to exercise {n}" in block, f"{notebook.name}: exercise {n} has no solution"
+    code = [src for kind, src, _ in all_cells[start:] if kind == "code" and src.startswith("# Exercise")]
+    assert code, f"{notebook.name}: at least one exercise is code the reader completes"

@@ -192,3 +192,20 @@ def test_make_reproduce_runs_the_registrys_papermill_commands(profile):
                          capture_output=True, text=True, check=True).stdout.splitlines()
     expected = [*pt.papermill_commands(profile, pt.MAIN), pt.tables_command(profile)]
     assert [shlex.split(x) for x in dry if x.startswith("papermill")] == [shlex.split(x) for x in expected]
+
+
+def test_msed_statistics_are_transcribed_consistently():
+    from sydes_mini.labels import LABELS
+    from sydes_mini.paper_tables import MSED_CLASSES, MSED_SPLITS
+    from sydes_mini.toy import SENTIMENT_OF
+    assert sum(MSED_SPLITS.values()) == 9190                                    # Table 1's total
+    for task, rows in MSED_CLASSES.items():
+        assert tuple(rows) == LABELS[task]                                      # every class, in our order
+        train, validation, test = (sum(c[i] for c in rows.values()) for i in range(3))
+        assert (train, test) == (MSED_SPLITS["train"], MSED_SPLITS["test"]), task
+        assert validation == (1015 if task == "desire" else MSED_SPLITS["validation"]), task   # as printed
+    coarse = {s: [0, 0, 0] for s in LABELS["sentiment"]}                        # sentiment = coarsened emotion
+    for emotion, counts in MSED_CLASSES["emotion"].items():
+        for i, c in enumerate(counts):
+            coarse[SENTIMENT_OF.get(emotion, "negative")][i] += c
+    assert {s: tuple(c) for s, c in coarse.items()} == MSED_CLASSES["sentiment"]
