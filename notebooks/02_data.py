@@ -69,7 +69,7 @@ from sydes_mini.data import read_split
 from sydes_mini.images import load_image
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.plots.book import glue
-from sydes_mini.toy import ToyWorldConfig, draw_glyph, sample_labels, sample_scene, synth
+from sydes_mini.toy import ToyWorldConfig, draw_glyph, find_glyph, sample_labels, sample_scene, synth
 
 # %% [markdown]
 # ## The format
@@ -246,11 +246,24 @@ glue("glyph_px", cfg.glyph_size, display=False)
 glue("image_size", f"{cfg.size[0]} × {cfg.size[1]}", display=False)
 glue("glyph_global_px", f"{cfg.glyph_size * 224 / cfg.size[0]:.0f}", display=False)   # paper: squash to 224
 glue("glyph_crop_px", f"{cfg.glyph_size * 448 / max(cfg.size):.0f}", display=False)   # code: 448 canvas
+with_glyph = [r for r in records if find_glyph(load_image(r.image_path))][:3]
+without = [r for r in records if r.raw_labels["desire"] == "none"][:1]
 fig, axes = plt.subplots(2, 4, figsize=(12, 4.6))
-for ax, r in zip(axes[0], records[:4]):
-    ax.imshow(load_image(r.image_path))
+for ax, r in zip(axes[0], with_glyph + without):
+    image = load_image(r.image_path)
+    ax.imshow(image)
     ax.set_title(f"{r.raw_labels['emotion']} / {r.raw_labels['desire']}", fontsize=9)
     ax.axis("off")
+    box = find_glyph(image)
+    if box:                                     # the glyph: a red box, and enlarged in the opposite corner
+        x0, y0, x1, y1 = box
+        ax.add_patch(plt.Rectangle((x0 - 4, y0 - 4), x1 - x0 + 8, y1 - y0 + 8, fill=False, color="red", lw=1.5))
+        right, bottom = x0 > image.width / 2, y0 > image.height / 2
+        inset = ax.inset_axes([0.02 if right else 0.63, 0.63 if bottom else 0.02, 0.35, 0.35])
+        inset.imshow(image.crop((x0 - 4, y0 - 4, x1 + 5, y1 + 5)))
+        inset.set_xticks([]), inset.set_yticks([])
+        for spine in inset.spines.values():
+            spine.set_color("red")
 glyphs = [d for d in LABELS["desire"] if d != "none"]
 for ax, desire in zip(axes[1], glyphs[:4]):
     tile = Image.new("RGB", (cfg.glyph_size, cfg.glyph_size))
@@ -266,8 +279,10 @@ plt.close(fig)
 # ```{glue:figure} fig_examples
 # :name: fig-examples
 #
-# Top: four toy-world images with their emotion / desire labels. Bottom: four of the six desire
-# glyphs at their real size ({glue:text}`glyph_px` px), enlarged.
+# Top: four toy-world images with their emotion / desire labels; the red box marks the glyph, shown
+# enlarged in the opposite corner (the last post, desire `none`, has none). Notice how small the
+# glyph is next to the whole image: that is the detail the crops of chapter 3 are for. Bottom: four
+# of the six desire glyphs at their real size ({glue:text}`glyph_px` px), enlarged.
 # ```
 #
 # ## Summary

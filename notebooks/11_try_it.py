@@ -144,8 +144,9 @@ print("attention", list(prediction.attention.shape), "rows sum to 1:",
 # %%
 figures = []
 for i, record in enumerate(examples[:3]):
-    p = predictor.predict(load_image(record.image_path), record.caption)
-    fig = probability_bars(p.probabilities, truth=record.raw_labels, title=f"“{record.caption}”")
+    image = load_image(record.image_path)
+    p = predictor.predict(image, record.caption)
+    fig = probability_bars(p.probabilities, truth=record.raw_labels, title=f"“{record.caption}”", image=image)
     glue(f"fig_bars_{i}", fig, display=False)
     plt.close(fig)
 glue("caption_0", examples[0].caption, display=False)
@@ -154,13 +155,16 @@ glue("caption_0", examples[0].caption, display=False)
 # ```{glue:figure} fig_bars_0
 # :name: fig-bars-0
 #
-# Probabilities for the first test post of the toy world; the true class is in bold.
+# The first test post of the toy world (image and caption) and the model's probabilities for each
+# task: the orange bar is the model's answer, the bold label the truth. Notice in which panels the
+# orange bar sits on the bold label, and in which it does not.
 # ```
 #
 # ```{glue:figure} fig_bars_1
 # :name: fig-bars-1
 #
-# The second test post.
+# The second test post, read the same way: compare the glyph in its corner (if any) with the desire
+# panel.
 # ```
 #
 # ```{glue:figure} fig_bars_2

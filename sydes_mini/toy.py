@@ -143,17 +143,28 @@ def glyph_patches(crops, patch_size: int = 16, cover: float = 0.1):
     return per_patch.flatten(1) > cover                                   # [4, P]
 
 
+def find_glyph(image: Image.Image, cfg: ToyWorldConfig | None = None) -> tuple[int, int, int, int] | None:
+    """Toy world only: the glyph's box (x0, y0, x1, y1), the corner box (:func:`glyph_box`) that is mostly the
+    glyph's near-white tile, or None when no corner shows a glyph. (A pale distractor is never in a corner.)"""
+    cfg = cfg or ToyWorldConfig()
+    white = (np.asarray(image.convert("RGB")) > 230).all(-1)             # [H, W]
+    for corner in range(4):
+        x0, y0, x1, y1 = glyph_box(corner, cfg)
+        if white[y0:y1 + 1, x0:x1 + 1].mean() > 0.3:
+            return x0, y0, x1, y1
+    return None
+
+
 def paint_out_glyph(image: Image.Image, margin: int = 3) -> Image.Image:
-    """Toy world only: a copy of ``image`` with the glyph tile (the box around its near-white pixels, plus
-    ``margin`` px) painted in the image's median colour, the background. No white pixels: the same image."""
-    pixels = np.asarray(image.convert("RGB"))
-    ys, xs = np.nonzero((pixels > 230).all(-1))
-    if len(xs) == 0:
+    """Toy world only: a copy of ``image`` with the glyph tile (:func:`find_glyph`, plus ``margin`` px)
+    painted in the image's median colour, the background. No glyph: the same image."""
+    box = find_glyph(image)
+    if box is None:
         return image.copy()
     out = image.convert("RGB").copy()
-    background = tuple(int(c) for c in np.median(pixels.reshape(-1, 3), axis=0))
-    ImageDraw.Draw(out).rectangle((xs.min() - margin, ys.min() - margin, xs.max() + margin, ys.max() + margin),
-                                  fill=background)
+    background = tuple(int(c) for c in np.median(np.asarray(out).reshape(-1, 3), axis=0))
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(out).rectangle((x0 - margin, y0 - margin, x1 + margin, y1 + margin), fill=background)
     return out
 
 

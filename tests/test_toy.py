@@ -136,3 +136,13 @@ def test_paint_out_glyph_removes_the_tile_and_nothing_else():
     outside[y0 - 5:y1 + 5, x0 - 5:x1 + 5] = False
     assert diff[outside].max() == 0                                  # only the tile's box changed
     assert np.array_equal(np.asarray(paint_out_glyph(without)), np.asarray(without))
+
+
+def test_find_glyph_names_the_corner_box_and_ignores_pale_distractors():
+    from sydes_mini.toy import find_glyph
+    cfg = ToyWorldConfig()
+    for corner in range(4):
+        assert find_glyph(render(Scene((150, 150, 150), "family", corner=corner, noise_seed=1), cfg)) == \
+            glyph_box(corner, cfg)
+    pale = [("ellipse", (200, 100, 260, 160), (250, 250, 250))]                 # near-white, not in a corner
+    assert find_glyph(render(Scene((150, 150, 150), None, corner=0, distractors=pale, noise_seed=1), cfg)) is None

@@ -127,8 +127,10 @@ def loss_curves(x, curves: dict[str, list[float]], xlabel: str, ylabel: str = "l
                 title: str = "", logx: bool = False, reference: dict[str, float] | None = None) -> Figure:
     """Loss against a parameter: one line per entry of ``curves``; ``reference`` draws labelled horizontal lines."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for label, y in curves.items():
-        ax.plot(x, y, marker="o", ms=3, label=label)
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]     # lines that overlap stay distinguishable
+    for k, (label, y) in enumerate(curves.items()):
+        ls, marker = styles[k % len(styles)]
+        ax.plot(x, y, ls=ls, marker=marker, ms=4, mfc="none", label=label)
     if logx:
         ax.set_xscale("log")
     for label, y in (reference or {}).items():

@@ -102,10 +102,17 @@ def per_class_f1(scores: dict[str, dict[str, float]]) -> Figure:
 
 
 def probability_bars(predictions: dict[str, dict[str, float]], truth: dict[str, str] | None = None,
-                     title: str = "") -> Figure:
-    """Paper Fig. 3 re-created: one panel per task, a bar per class; the top class (and the truth, if given) marked."""
-    fig, axes = plt.subplots(1, len(predictions), figsize=(4.0 * len(predictions), 2.8), squeeze=False)
-    for ax, (task, probs) in zip(axes[0], predictions.items()):
+                     title: str = "", image=None) -> Figure:
+    """Paper Fig. 3 re-created: the post's ``image`` (if given), then one panel per task with a bar per class;
+    the top class in orange, the truth (if given) in bold."""
+    n = len(predictions) + (image is not None)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 2.8), squeeze=False)
+    axes = list(axes[0])
+    if image is not None:
+        image_ax = axes.pop(0)
+        image_ax.imshow(image)
+        image_ax.axis("off")
+    for ax, (task, probs) in zip(axes, predictions.items()):
         names, p = list(probs), np.array(list(probs.values()))
         colours = ["tab:orange" if i == p.argmax() else "tab:blue" for i in range(len(p))]
         ax.barh(names, p, color=colours)
