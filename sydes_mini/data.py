@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 from .config import DataConfig
 from .images import DataError, format_problem, load_image
 from .labels import LABELS, TASKS
-from .views import mixed_scale_views
+from .views import mixed_scale_views, resampled, views_from
 
 __all__ = ["DataError", "Record", "read_split", "scan_split", "MSEDDataset", "collate", "trim_padding", "make_loader",
            "load_split", "check_root", "format_summary", "tokenize", "SPLITS"]
@@ -172,14 +172,18 @@ class MSEDDataset(Dataset):
     """Records -> items ``{global_view [3,224,224], crops [4,3,224,224], text [77], labels, index}``.
 
     ``modality`` (paper Table 9): "both"; "text" = every view is an all-ones
-    tensor; "image" = every caption is the empty string.
+    tensor; "image" = every caption is the empty string. ``cache_images`` keeps each image's
+    resampling (:func:`~sydes_mini.views.resampled`, uint8: 0.75 MB per image) after its first use, so
+    later epochs only normalise it: the same tensors, without decoding and resizing again (useful with
+    ``num_workers=0``, where the dataset lives as long as the run; the smoke profile turns it on).
     """
 
     def __init__(self, records: list[Record], text_field: str = "caption", modality: str = "both",
-                 variant: str = "code", max_pixels: int = 50_000_000):
+                 variant: str = "code", max_pixels: int = 50_000_000, cache_images: bool = False):
         if modality not in ("both", "text", "image"):
             raise ValueError(f"modality={modality!r}; use both, text or image")
         self.records, self.modality, self.variant, self.max_pixels = records, modality, variant, max_pixels
+        self.resampled = {} if cache_images else None                  # {record index: resampled arrays}
         texts = ["" if modality == "image" else text_of(r, text_field) for r in records]
         self.text = tokenize(texts)                                    # [N, 77], once per dataset
 
@@ -189,8 +193,12 @@ class MSEDDataset(Dataset):
     def views(self, record: Record) -> tuple[torch.Tensor, torch.Tensor]:
         if self.modality == "text":
             return torch.ones(3, 224, 224), torch.ones(4, 3, 224, 224)
-        image = load_image(record.image_path, self.max_pixels, record.index)
-        return mixed_scale_views(image, self.variant)
+        if self.resampled is None:
+            return mixed_scale_views(load_image(record.image_path, self.max_pixels, record.index), self.variant)
+        if record.index not in self.resampled:
+            image = load_image(record.image_path, self.max_pixels, record.index)
+            self.resampled[record.index] = resampled(image, self.variant)
+        return views_from(*self.resampled[record.index])
 
     def __getitem__(self, i: int) -> dict:
         record = self.records[i]
@@ -242,7 +250,8 @@ def load_split(root: str | Path, split: str, cfg: DataConfig | None = None,
                variant: str = "code") -> MSEDDataset:
     """``read_split`` + :class:`MSEDDataset` with the options of a :class:`DataConfig`."""
     cfg = cfg or DataConfig(root=str(root))
-    return MSEDDataset(read_split(root, split), cfg.text_field, cfg.modality, variant, cfg.max_image_pixels)
+    return MSEDDataset(read_split(root, split), cfg.text_field, cfg.modality, variant, cfg.max_image_pixels,
+                       cfg.cache_images)
 
 
 # ---------------------------------------------------------------- data check

@@ -55,7 +55,7 @@ from .model import build_model
 from .stages import make_optimizer
 from .step import StageLoss, to_device
 
-RESUME_MAY_DIFFER = ("train.device", "data.num_workers", "train.save_every_steps")
+RESUME_MAY_DIFFER = ("train.device", "data.num_workers", "data.cache_images", "train.save_every_steps")   # speed only
 
 
 class NonFiniteLoss(RuntimeError):

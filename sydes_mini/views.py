@@ -33,8 +33,8 @@ SIZE = 224                                                 # CLIP input side
 VARIANTS = ("code", "paper")
 
 
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    """RGB PIL image (W x H) -> CLIP-normalised float tensor [3, H, W]."""
+def to_tensor(image: Image.Image | np.ndarray) -> torch.Tensor:
+    """RGB PIL image (W x H), or its uint8 array [H, W, 3] -> CLIP-normalised float tensor [3, H, W]."""
     x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)  # [H, W, 3] in [0, 1]
     x = x.permute(2, 0, 1)                                              # [3, H, W]
     mean = torch.tensor(CLIP_MEAN).view(3, 1, 1)
@@ -58,23 +58,33 @@ def pad_to_square(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def clip_preprocess(image: Image.Image) -> torch.Tensor:
-    """CLIP's own preprocessing: shortest side -> 224 (bicubic), centre crop 224 -> [3, 224, 224]."""
+def clip_crop(image: Image.Image) -> Image.Image:
+    """CLIP's own resampling: shortest side -> 224 (bicubic), centre crop 224 x 224."""
     w, h = image.size
     scale = SIZE / min(w, h)
     new_w, new_h = max(SIZE, round(w * scale)), max(SIZE, round(h * scale))
     image = image.resize((new_w, new_h), Image.BICUBIC)
     left, top = (new_w - SIZE) // 2, (new_h - SIZE) // 2
-    return to_tensor(image.crop((left, top, left + SIZE, top + SIZE)))
+    return image.crop((left, top, left + SIZE, top + SIZE))
+
+
+def clip_preprocess(image: Image.Image) -> torch.Tensor:
+    """CLIP's own preprocessing: :func:`clip_crop`, normalised -> [3, 224, 224]."""
+    return to_tensor(clip_crop(image))
+
+
+def image_448(image: Image.Image, variant: str = "code") -> Image.Image:
+    """The 448 x 448 image the crops are cut from, before normalisation."""
+    if variant == "code":
+        return pad_to_square(image).resize((2 * SIZE, 2 * SIZE), Image.BICUBIC)
+    if variant == "paper":
+        return image.resize((2 * SIZE, 2 * SIZE), Image.BILINEAR)
+    raise ValueError(f"unknown views variant {variant!r}; choose one of {VARIANTS}")
 
 
 def view_448(image: Image.Image, variant: str = "code") -> torch.Tensor:
     """The 2 x 224 image the crops are cut from: [3, 448, 448], CLIP-normalised."""
-    if variant == "code":
-        return to_tensor(pad_to_square(image).resize((2 * SIZE, 2 * SIZE), Image.BICUBIC))
-    if variant == "paper":
-        return to_tensor(image.resize((2 * SIZE, 2 * SIZE), Image.BILINEAR))
-    raise ValueError(f"unknown views variant {variant!r}; choose one of {VARIANTS}")
+    return to_tensor(image_448(image, variant))
 
 
 def split_crops(x448: torch.Tensor) -> torch.Tensor:
@@ -83,12 +93,24 @@ def split_crops(x448: torch.Tensor) -> torch.Tensor:
     return x.permute(1, 3, 0, 2, 4).reshape(4, 3, SIZE, SIZE)  # [row*col, 3, 224, 224]
 
 
+def resampled(image: Image.Image, variant: str = "code") -> tuple[np.ndarray, np.ndarray | None]:
+    """The resampling of eq. 1 as uint8 arrays: the 448 image [448, 448, 3] and, in the code variant, CLIP's
+    global crop [224, 224, 3] (the paper's global view is computed from the 448 image). This is the slow,
+    deterministic part of :func:`mixed_scale_views`; a dataset may keep it between epochs."""
+    return np.asarray(image_448(image, variant)), np.asarray(clip_crop(image)) if variant == "code" else None
+
+
+def views_from(x448: np.ndarray, global_crop: np.ndarray | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`resampled`'s arrays -> global view [3, 224, 224] and crops [4, 3, 224, 224], normalised."""
+    big = to_tensor(x448)                                            # [3, 448, 448]
+    if global_crop is not None:                                      # code: a separate path (SPEC difference 6)
+        global_view = to_tensor(global_crop)
+    else:                                                            # paper: down-sample the 448 image
+        global_view = F.interpolate(big[None], size=(SIZE, SIZE), mode="bilinear",
+                                    antialias=True, align_corners=False)[0]  # [3, 224, 224]
+    return global_view, split_crops(big)
+
+
 def mixed_scale_views(image: Image.Image, variant: str = "code") -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. 1: RGB image -> global view [3, 224, 224] and crops [4, 3, 224, 224]."""
-    x448 = view_448(image, variant)                                  # [3, 448, 448]
-    if variant == "code":
-        global_view = clip_preprocess(image)                         # separate path (SPEC difference 6)
-    else:
-        global_view = F.interpolate(x448[None], size=(SIZE, SIZE), mode="bilinear",
-                                    antialias=True, align_corners=False)[0]  # [3, 224, 224]
-    return global_view, split_crops(x448)
+    return views_from(*resampled(image, variant))

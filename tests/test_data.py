@@ -241,3 +241,18 @@ def test_loader_same_seed_same_batches_any_workers(tmp_path):
     a, b = order(seed=1), order(seed=1, num_workers=2)
     assert a == b and sorted(sum(a, [])) == [1, 2, 3, 4, 5, 6]
     assert any(order(seed=s) != a for s in (2, 3, 4))
+
+
+@pytest.mark.parametrize("variant", ["code", "paper"])
+def test_cached_images_give_the_same_views(tmp_path, variant):
+    from sydes_mini.data import MSEDDataset, read_split
+    from sydes_mini.toy import synth
+    root = synth(tmp_path / "toy", n_train=3, n_dev=1, n_test=1, seed=3)
+    records = read_split(root, "train")
+    plain = MSEDDataset(records, variant=variant)
+    cached = MSEDDataset(records, variant=variant, cache_images=True)
+    for _ in range(2):                                                     # first use fills, second reads
+        for i in range(len(records)):
+            a, b = plain[i], cached[i]
+            assert torch.equal(a["global_view"], b["global_view"]) and torch.equal(a["crops"], b["crops"])
+    assert len(cached.resampled) == len(records) and plain.resampled is None
