@@ -54,6 +54,7 @@ profile = "smoke"   # the page shows both profiles; this one is traced first (it
 import inspect
 
 import pandas as pd
+from IPython.display import Markdown
 
 from sydes_mini.notation import SYMBOLS, profile_model, sizes, traced_shapes
 
@@ -71,7 +72,7 @@ print(inspect.getsource(traced_shapes))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(pd.DataFrame(letters).astype(str).to_string())
+print(pd.DataFrame({p: {k: f"{v:g}" for k, v in sizes.items()} for p, sizes in letters.items()}).to_string())
 
 # %% [markdown]
 # P is the number of 16 × 16 patches of a 224 × 224 view, P' the patches of a crop that stay
@@ -82,7 +83,7 @@ print(pd.DataFrame(letters).astype(str).to_string())
 #
 # ## Symbols
 
-# %%
+# %% tags=["hide-output"]
 # NBVAL_CHECK_OUTPUT
 table = pd.DataFrame([{"symbol": symbol, "meaning": meaning, "code": code,
                        **{p: shapes[p].get(key, "") if key else "scalar" for p in ("smoke", "full")},
@@ -90,10 +91,12 @@ table = pd.DataFrame([{"symbol": symbol, "meaning": meaning, "code": code,
 print(table[["code", "smoke", "full", "paper"]].to_string())
 
 # %% [markdown]
-# The same table with the paper's symbols, as the book renders them:
+# The same table with the paper's symbols (the printed check above is folded):
 
-# %%
-table.style.hide(axis="index")
+# %% mystnb={"markdown_format": "myst"}
+rows = ["| symbol | meaning | code | smoke | full | paper |", "|---|---|---|---|---|---|"]
+rows += [f"| {r.symbol} | {r.meaning} | `{r.code}` | `{r.smoke}` | `{r.full}` | {r.paper} |" for r in table.itertuples()]
+Markdown("\n".join(rows))
 
 # %% [markdown]
 # ## Summary
