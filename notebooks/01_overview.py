@@ -200,6 +200,7 @@ sns.barplot(sizes, x="component", y="parameters", hue="profile", ax=ax)
 ax.set_yscale("log")
 ax.set_xlabel("")
 ax.tick_params(axis="x", labelsize=8, labelrotation=35)
+ax.legend(title="profile", loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the bars, hiding none
 fig.tight_layout()
 glue("fig_sizes", fig, display=False)
 plt.close(fig)
@@ -260,7 +261,7 @@ if gpu_file.is_file() and estimates_file.is_file():
         tflops = estimated["assumed_sustained_tflops"][gpu]
         rows.append({"GPU": gpu, "how": f"estimate at {tflops:.0f} TFLOP/s (assumed)", "TFLOP/s achieved": None,
                      "h per Table 2 run": hours, f"h for {runs} runs": runs * hours})
-    gpu_table = pd.DataFrame(rows).set_index("GPU").round(1)
+    gpu_table = pd.DataFrame(rows).set_index("GPU").round(1).fillna("–")   # –: not measured
 else:
     gpu_table = "book/gpu_bench.json is not here (this notebook runs outside the repository): see the README"
 gpu_table
@@ -269,7 +270,7 @@ gpu_table
 # With the authors' fp16 a Table 2 run took {glue:text}`h100_fp16_hours` h on the H100
 # ({glue:text}`h100_bf16_hours` h in bf16). The step reached only {glue:text}`h100_fp16_tflops`
 # TFLOP/s, a few per cent of the card's peak: `torch.profiler` showed the GPU busy for about a
-# quarter of each step, the rest spent launching some 3,300 small kernels from Python. That is
+# fifth of each step, the rest spent launching some 3,300 small kernels from Python. That is
 # why the A100 is assumed to reach about as much as the H100 did, not its share of peak.
 
 # %% [markdown]

@@ -197,7 +197,9 @@ plt.close(fig)
 # :name: fig-attn
 #
 # Last-layer cross-attention of the words {glue:text}`attn_words` over the five views
-# (weights: {glue:text}`weights_state`). Each row shares one colour scale.
+# (weights: {glue:text}`weights_state`). Top: the image's views as they are; below, one row per
+# word, its attention on the same grid of patches (each row has one colour scale). Compare each
+# bright patch with the image above it: is it the glyph in its corner, a shape, or background?
 # ```
 #
 # Read this figure with care. With **random weights** the maps say nothing about the caption:

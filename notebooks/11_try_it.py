@@ -21,7 +21,7 @@
 # The paper's Figure 3 shows posts with their labels and the probability the model gave the
 # right class. This chapter lets you make such a figure yourself: pick a toy-world image or
 # upload your own, type a caption, and see the three predictions as probability bars, together
-# with where the text decoder looked (the attention overlay of chapter 6, paper Figure 4).
+# with where the text decoder looked (the attention maps of chapter 6, paper Figure 4).
 #
 # Each task has its own fine-tuned model (one pretrained checkpoint, three fine-tunes, paper
 # 3.4.2). For task $T$ with $K_T$ classes the probabilities are the softmax of the head's logits:
@@ -176,7 +176,7 @@ glue("caption_0", examples[0].caption, display=False)
 # ## Where the desire model looks
 #
 # The last cross-attention layer of the desire model, averaged over the caption's tokens, drawn
-# over the global view and the four crops (one colour scale for both):
+# beside the global view and the four crops (one colour scale for both):
 
 # %%
 n = len(prediction.tokens)
@@ -189,8 +189,9 @@ plt.close(fig)
 # ```{glue:figure} fig_attention
 # :name: fig-attention-try
 #
-# Cross-attention of the caption “{glue:text}`caption_0`” over the global view (left) and the
-# four crops (right). A trained model should look at the corner glyph that carries the desire.
+# The post (top) and the cross-attention of its caption “{glue:text}`caption_0`” on the global view
+# (left) and the four crops (right). Notice whether the bright patches sit where the image shows the
+# corner glyph that carries the desire, or elsewhere.
 # ```
 #
 # ## An experiment: paint out the glyph

@@ -104,21 +104,28 @@ def attention_maps(global_view: torch.Tensor, crops: torch.Tensor, attention: to
 
     global_view [3, 224, 224], crops [4, 3, 224, 224], attention [L, 5*P] (one row per text token,
     keys = global patches then the 4 crops' patches), words {label: token position}.
-    Left: global view with its P weights; right: the stitched crops with their 4*P weights.
-    Both panels of a row share one colour scale, so they can be compared.
+    Top row: the global view and the stitched crops as they are. Then one row per word: its P weights
+    on the global view and its 4*P weights on the crops, drawn beside the images rather than over them
+    (nothing is hidden); both panels of a row share one colour scale, so they can be compared.
     """
     P = attention.shape[-1] // 5
     g = int(round(P ** 0.5))
-    fig, axes = plt.subplots(len(words), 2, figsize=(7, 3.3 * len(words)), squeeze=False)
-    for row, (label, pos) in zip(axes, words.items()):
+    fig, axes = plt.subplots(len(words) + 1, 2, figsize=(7, 3.3 * (len(words) + 1)), squeeze=False)
+    _show(axes[0][0], denormalize(global_view), "global view")
+    _show(axes[0][1], denormalize(stitch_crops(crops)), "four crops")
+    for row, (label, pos) in zip(axes[1:], words.items()):
         weights = attention[pos].float()                                 # [5*P]
         on_global = weights[:P].reshape(g, g)                            # [g, g]
         on_crops = stitch_crops(weights[P:].reshape(4, 1, g, g))[0]      # [2g, 2g]
         vmax = float(weights.max())
-        _show(row[0], denormalize(global_view), f"'{label}': global view")
-        row[0].imshow(on_global, cmap="inferno", alpha=0.6, vmin=0, vmax=vmax, extent=(0, SIZE, SIZE, 0))
-        _show(row[1], denormalize(stitch_crops(crops)), f"'{label}': four crops")
-        im = row[1].imshow(on_crops, cmap="inferno", alpha=0.6, vmin=0, vmax=vmax, extent=(0, 2 * SIZE, 2 * SIZE, 0))
+        row[0].imshow(on_global, cmap="inferno", vmin=0, vmax=vmax)
+        row[0].set_title(f"'{label}' → global view", fontsize=9)
+        im = row[1].imshow(on_crops, cmap="inferno", vmin=0, vmax=vmax)
+        row[1].axhline(g - 0.5, color="white", lw=1)                     # the borders between the crops
+        row[1].axvline(g - 0.5, color="white", lw=1)
+        row[1].set_title(f"'{label}' → crops", fontsize=9)
+        for ax in row:
+            ax.set_xticks([]), ax.set_yticks([])
         fig.colorbar(im, ax=row.tolist(), fraction=0.025, label="attention weight")
     return fig
 
