@@ -74,8 +74,8 @@ def test_estimate_runs_end_to_end_with_the_caches_feature_shapes():
     fake = fake_features(model, batch)
     for name in ("global_tokens", "crop_tokens", "mask", "ids_restore"):  # the cached step sees these shapes
         assert getattr(fake, name).shape == getattr(real, name).shape, name
-    out = estimate("smoke", batches=(4, 2), log=lambda _: None)
+    out = estimate("smoke", batches=(2, 1), log=lambda _: None)
     f = out["flops_per_sample"]
     assert f["encode"] > 0 and f["finetune"] > f["finetune_cached"]       # the cache saves the encoder's work
-    assert out["peak_gb"]["pretrain"][4] > out["peak_gb"]["pretrain"][2]
+    assert out["peak_gb"]["pretrain"][2] > out["peak_gb"]["pretrain"][1]
     assert out["hours_table2_run"].keys() == {"Colab T4 (16 GB)", "A100"}
