@@ -56,7 +56,8 @@ import inspect
 import pandas as pd
 from IPython.display import Markdown
 
-from sydes_mini.notation import SYMBOLS, profile_model, sizes, traced_shapes
+from sydes_mini.notation import SYMBOLS, sizes, traced_shapes
+from sydes_mini.plots.architecture import profile_model
 
 profiles = [profile] + [p for p in ("smoke", "full") if p != profile]
 shapes, letters = {}, {}

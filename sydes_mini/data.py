@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 from .config import DataConfig
 from .images import DataError, format_problem, load_image
 from .labels import LABELS, TASKS
-from .views import mixed_scale_views, resampled, views_from
+from .views import resampled, views_from
 
 __all__ = ["DataError", "Record", "read_split", "scan_split", "MSEDDataset", "collate", "trim_padding", "make_loader",
            "load_split", "check_root", "format_summary", "tokenize", "SPLITS"]
@@ -193,12 +193,12 @@ class MSEDDataset(Dataset):
     def views(self, record: Record) -> tuple[torch.Tensor, torch.Tensor]:
         if self.modality == "text":
             return torch.ones(3, 224, 224), torch.ones(4, 3, 224, 224)
-        if self.resampled is None:
-            return mixed_scale_views(load_image(record.image_path, self.max_pixels, record.index), self.variant)
-        if record.index not in self.resampled:
-            image = load_image(record.image_path, self.max_pixels, record.index)
-            self.resampled[record.index] = resampled(image, self.variant)
-        return views_from(*self.resampled[record.index])
+        arrays = self.resampled.get(record.index) if self.resampled is not None else None
+        if arrays is None:
+            arrays = resampled(load_image(record.image_path, self.max_pixels, record.index), self.variant)
+            if self.resampled is not None:
+                self.resampled[record.index] = arrays
+        return views_from(*arrays)                                       # = mixed_scale_views(image)
 
     def __getitem__(self, i: int) -> dict:
         record = self.records[i]

@@ -170,16 +170,13 @@ def measured_hours(bench: dict, flops_per_sample: dict) -> dict:
     step achieved; ``flops_per_sample`` gives their FLOPs (``book/gpu_estimates.json``'s: ``pretrain_forward``,
     ``finetune_cached_forward``, ``encode``). -> ``{"pretrain", "finetune_per_task", "table2_run"}`` in hours.
     """
-    e, n = RECIPE["epochs"], MSED
-    pretrain_rate = bench["pretrain_gflops_per_sample"] * bench["pretrain_samples_per_s"] * 1e9  # FLOP/s
-    cached_rate = bench["finetune_cached_gflops_per_sample"] * bench["finetune_cached_samples_per_s"] * 1e9
-    flops = flops_per_sample
-    pretrain = e * (n["train"] / bench["pretrain_samples_per_s"] + n["dev"] * flops["pretrain_forward"] / pretrain_rate)
-    one_task = (e * (n["train"] / bench["finetune_cached_samples_per_s"]
-                     + n["dev"] * flops["finetune_cached_forward"] / cached_rate)
-                + (n["train"] + n["dev"] + n["test"]) * flops["encode"] / cached_rate
-                + n["test"] * flops["finetune_cached_forward"] / cached_rate)
-    hours = {"pretrain": pretrain / 3600, "finetune_per_task": one_task / 3600}
+    step = {stage: bench[f"{stage}_gflops_per_sample"] * 1e9 for stage in ("pretrain", "finetune_cached")}
+    rate = {stage: step[stage] * bench[f"{stage}_samples_per_s"] for stage in step}           # FLOP/s
+    f = flops_per_sample
+    flops = reproduction_flops({**step, "encode": f["encode"]}, {"pretrain": f["pretrain_forward"],
+                                                                 "finetune_cached": f["finetune_cached_forward"]})
+    hours = {"pretrain": flops["pretrain"] / rate["pretrain"] / 3600,
+             "finetune_per_task": flops["finetune_per_task"] / rate["finetune_cached"] / 3600}
     return {**hours, "table2_run": hours["pretrain"] + RECIPE["tasks"] * hours["finetune_per_task"]}
 
 

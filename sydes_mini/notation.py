@@ -10,10 +10,8 @@ from dataclasses import fields
 
 import torch
 
-from .config import get_config
 from .labels import LABELS
-from .model import build_model
-from .plots.architecture import B, _shape
+from .plots.architecture import B, dims
 
 # (symbol, meaning, code name, key of traced_shapes or None for a scalar, where in the paper)
 SYMBOLS = [
@@ -48,14 +46,6 @@ SYMBOLS = [
 ]
 
 
-def profile_model(profile: str):
-    """(config, model) of a profile with random weights; the decoders one layer deep (shapes do not depend on
-    the depth), so the full profile builds in seconds."""
-    cfg = get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none",
-                               "model.image_decoder_layers=1", "model.text_decoder_layers=1"])
-    return cfg, build_model(cfg, task="desire").eval()
-
-
 @torch.no_grad()
 def traced_shapes(model) -> dict[str, str]:
     """{name: shape} of the inputs, the image and text tokens and every field of one pretraining forward."""
@@ -73,10 +63,10 @@ def traced_shapes(model) -> dict[str, str]:
     for name, t in tensors.items():
         if t is None:
             continue
-        dims = _shape(t)[1:-1].split(", ") if t.ndim else []
+        d = dims(t)
         if name in text_dim:
-            dims[1] = text_dim[name]
-        shapes[name] = "[" + ", ".join(dims) + "]" if dims else "scalar"
+            d[1] = text_dim[name]
+        shapes[name] = "[" + ", ".join(d) + "]" if d else "scalar"
     return shapes
 
 

@@ -1,4 +1,5 @@
 """reproduce: one pretraining, three fine-tunes, summary.json; a finished run is not trained again."""
+import contextlib
 import json
 
 import pytest
@@ -72,6 +73,6 @@ def test_the_three_fine_tunes_encode_each_split_once(toy, tmp_path, monkeypatch)
     monkeypatch.setattr(cache, "cached_dataset", lambda *a, **k: calls.append(1) or encode(*a, **k))
     shared = reproduce("smoke", tmp_path / "shared", toy, overrides=[*TINY, "train.max_steps=2"])
     assert len(calls) == 3                                                  # train, dev, test: not 3 x 3
-    monkeypatch.setattr(cache, "shared_features", lambda: __import__("contextlib").nullcontext())
+    monkeypatch.setattr(cache, "shared_features", contextlib.nullcontext)
     alone = reproduce("smoke", tmp_path / "alone", toy, overrides=[*TINY, "train.max_steps=2"])
     assert len(calls) == 3 + 9 and alone == shared                          # the same numbers, each task its own

@@ -42,10 +42,16 @@ CHAPTER_PARTS = {3: ("views",), 4: ("image_encoder", "text_encoder"), 5: ("image
                  6: ("text_decoder", "head"), 7: ("aggregator", *LOSSES), 8: tuple(LOSSES)}
 
 
+def dims(t: torch.Tensor) -> list[str]:
+    """A traced tensor's dimensions as text, the leading B or 4 B named."""
+    out = [str(d) for d in t.shape]
+    if out:
+        out[0] = {B: "B", 4 * B: "4B"}.get(t.shape[0], out[0])
+    return out
+
+
 def _shape(t: torch.Tensor) -> str:
-    dims = [str(d) for d in t.shape]
-    dims[0] = {B: "B", 4 * B: "4B"}.get(t.shape[0], dims[0])
-    return "[" + ", ".join(dims) + "]"
+    return "[" + ", ".join(dims(t)) + "]"
 
 
 @torch.no_grad()
@@ -77,14 +83,19 @@ def trace_shapes(model) -> dict[str, str]:
     return out
 
 
-def profile_shapes(profile: str) -> dict[str, str]:
-    """:func:`trace_shapes` of a profile's model (random weights). Shapes do not depend on the number of
-    decoder layers, so the decoders are built one layer deep: the full profile traces in seconds."""
+def profile_model(profile: str):
+    """(config, model) of a profile with random weights, in eval mode. Shapes do not depend on the number of
+    decoder layers, so the decoders are built one layer deep: the full profile builds in seconds."""
     from ..config import get_config
     from ..model import build_model
     cfg = get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none",
                                "model.image_decoder_layers=1", "model.text_decoder_layers=1"])
-    return trace_shapes(build_model(cfg, task="desire").eval())
+    return cfg, build_model(cfg, task="desire").eval()
+
+
+def profile_shapes(profile: str) -> dict[str, str]:
+    """:func:`trace_shapes` of a profile's model (:func:`profile_model`)."""
+    return trace_shapes(profile_model(profile)[1])
 
 
 def _edge(x, y, x_to, y_to, half_w=1.3, half_h=0.55) -> tuple[float, float]:
