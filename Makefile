@@ -17,7 +17,7 @@ CHAPTERS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 BOOK_FLAGS ?= -W -n --keep-going
 CHROMIUM ?= chromium
 
-.PHONY: venv test notebooks book reproduce screenshots clean
+.PHONY: venv test notebooks book reproduce ablations screenshots clean
 
 venv: $(VENV)/.installed
 
@@ -63,6 +63,13 @@ reproduce: venv
 	papermill notebooks/runs/finetune.ipynb $(RUN)/finetune_sentiment.ipynb $(PM_ARGS) -p task sentiment -p init pretrain
 	papermill notebooks/runs/tables.ipynb $(RUN)/tables.ipynb -k python3 -p profile $(PROFILE) -p runs_dir $(RUN)
 	@echo "results: $(abspath $(RUN))/summary.json; tables: $(abspath $(RUN))/tables/tables.html"
+
+# Every run of the registry (sydes_mini.paper_tables.RUNS: Tables 3-6, 9, 10, variant=paper, TF-IDF) x 3
+# seeds, resumable: runs/suite-<profile>/results.json. Smoke: the book's toy-world results
+# (book/results/toy_suite.json; hours on a 2-core CPU). PROFILE=full: the maintainers' GPU job on data/MSED.
+ablations: venv
+	$(PY) -m sydes_mini ablations --profile $(PROFILE) --out runs/suite-$(PROFILE) \
+	  $(if $(filter full,$(PROFILE)),--data data/MSED,--results book/results/toy_suite.json)
 
 # One PNG per built page, taken by headless Debian chromium (apt-get install -y chromium).
 # The pages load MathJax from a CDN; on an offline machine Debian's MathJax 2

@@ -69,7 +69,9 @@ from sydes_mini.data import read_split
 from sydes_mini.images import load_image
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.plots.book import glue
-from sydes_mini.toy import ToyWorldConfig, draw_glyph, find_glyph, sample_labels, sample_scene, synth
+from sydes_mini.toy import (BANNER_COLOUR, ToyWorldConfig, banner_patches, draw_banner, find_banner, sample_labels,
+                            sample_scene, synth)
+from sydes_mini.views import mixed_scale_views
 
 # %% [markdown]
 # ## The format
@@ -135,12 +137,12 @@ plt.close(fig)
 # ```{glue:figure} fig_counts
 # :name: fig-counts
 #
-# Label counts in the toy world's training split. Desire `none` is about half of the rows,
-# as in MSED; disgust is the rarest emotion.
+# Label counts in the toy world's training split. Desire `none` is the largest class, as in
+# MSED ({glue:text}`none_share` here); disgust is the rarest emotion.
 # ```
 #
-# The three labels are not independent. In the toy world sentiment follows emotion exactly
-# and desire depends on emotion; the cross-table shows which combinations occur:
+# Are the three labels independent? In the toy world sentiment follows emotion exactly, and
+# desire is drawn independently of emotion; the cross-table shows which combinations occur:
 
 # %%
 table = pd.crosstab(labels.emotion, labels.desire).reindex(index=list(LABELS["emotion"]),
@@ -156,7 +158,9 @@ plt.close(fig)
 # ```{glue:figure} fig_cross
 # :name: fig-cross
 #
-# Emotion × desire counts (toy world, training split).
+# Emotion × desire counts (toy world, training split). Notice that every emotion meets every
+# desire, in proportion to the emotion's frequency: knowing the emotion tells you nothing about the
+# desire.
 # ```
 #
 # ## MSED as the paper reports it
@@ -201,8 +205,8 @@ plt.close(fig)
 # :name: fig-msed-shares
 #
 # Class shares of the training split: MSED as the paper reports it beside the toy world. Notice
-# that both are dominated by desire `none` and emotion `happiness`, and that the toy world keeps
-# MSED's rare classes rare.
+# that in both, desire `none` and emotion `happiness` are the largest classes and disgust is rare;
+# the toy world draws its six desires equally often, where MSED's vary.
 # ```
 #
 # MSED has {glue:text}`msed_total` image–caption pairs, and desire `none` is
@@ -215,10 +219,10 @@ plt.close(fig)
 # validation column adds up to 1,015 rather than 1,021.)
 #
 # **Desire and emotion.** The paper gives no emotion × desire table for MSED, so how the two relate
-# there cannot be shown here. In the toy world, desire depends on emotion through
-# `sample_labels` (printed below): each emotion makes some desires likely, which is what the
-# cross-table above shows. That is why a model can guess part of desire from the background
-# colour alone, and why only the glyph decides it.
+# there cannot be shown here; in real posts they surely do (vengeance comes with anger more often
+# than with happiness). The toy world cuts that link on purpose: `sample_labels` (printed below)
+# draws the desire independently of the emotion, so the background colour, which gives the
+# emotion away, says nothing about the desire. Only the banners (and some captions) do.
 #
 # ## Why the cues are where they are
 #
@@ -226,13 +230,22 @@ plt.close(fig)
 #
 # * the **background colour** is the emotion's colour (most of the time): a *global* cue that
 #   any view of the image shows;
-# * a small **glyph** in a random corner names the desire: a *local* cue,
-#   {glue:text}`glyph_px` pixels on a {glue:text}`image_size` image. The authors' global view
-#   (shortest side to 224, centre crop) cuts the corners away, and even the paper's
-#   down-sampled view shrinks the glyph to about {glue:text}`glyph_global_px` pixels, but in a
-#   224 × 224 crop of the 448 × 448 image it is about {glue:text}`glyph_crop_px` pixels and clear. That is exactly the case eq. 1's crops
-#   were designed for (chapter 3);
+# * two **banners**, one down each side edge, name the desire: a band of the desire's colour,
+#   {glue:text}`banner_px` pixels wide on a {glue:text}`image_size` image. It is a *local* cue in the sense that matters here: the authors' global
+#   view (shortest side to 224, centre crop) keeps only the middle of the image and never sees
+#   the banners, while each 224 × 224 crop of the 448 × 448 image shows a band about
+#   {glue:text}`banner_crop_px` pixels wide ({glue:text}`banner_keys` of the text decoder's
+#   {glue:text}`n_keys` image keys). Only the crops of eq. 1 (chapter 3) can read the desire.
+#   (The paper's own global view squeezes the whole image and keeps the banners,
+#   {glue:text}`banner_global_px` pixels wide: chapter 10);
 # * the **caption** names the labels only some of the time, so text alone is not enough.
+#
+# Why banners and not, say, a small glyph in one corner? An earlier toy world did exactly that,
+# and the smoke model never found it: its text decoder starts from random weights and has a few
+# hundred optimiser steps to learn where to look among hundreds of image keys, and a corner glyph
+# held 20 to 40 of them. The full model starts from CoCa's trained decoder; the toy world makes the
+# cue big enough for a model that starts from nothing. (Black shapes on the banners, a first
+# version of this world, also slowed the smoke model down: plain colour is easiest to read.)
 #
 # The two functions that decide this:
 
@@ -242,35 +255,33 @@ print(inspect.getsource(sample_scene))
 
 # %%
 cfg = ToyWorldConfig()
-glue("glyph_px", cfg.glyph_size, display=False)
+glue("banner_px", cfg.banner_width, display=False)
 glue("image_size", f"{cfg.size[0]} × {cfg.size[1]}", display=False)
-glue("glyph_global_px", f"{cfg.glyph_size * 224 / cfg.size[0]:.0f}", display=False)   # paper: squash to 224
-glue("glyph_crop_px", f"{cfg.glyph_size * 448 / max(cfg.size):.0f}", display=False)   # code: 448 canvas
-with_glyph = [r for r in records if find_glyph(load_image(r.image_path))][:3]
+glue("banner_global_px", f"{cfg.banner_width * 224 / cfg.size[0]:.0f}", display=False)   # paper: squeeze to 224
+glue("banner_crop_px", f"{cfg.banner_width * 448 / max(cfg.size):.0f}", display=False)   # code: 448 canvas
+with_banner = [r for r in records if find_banner(load_image(r.image_path))][:3]
 without = [r for r in records if r.raw_labels["desire"] == "none"][:1]
-fig, axes = plt.subplots(2, 4, figsize=(12, 4.6))
-for ax, r in zip(axes[0], with_glyph + without):
+_, crops = mixed_scale_views(load_image(with_banner[0].image_path), "code")
+glue("banner_keys", int(banner_patches(crops).sum()), display=False)            # of the 4 crops' patches
+glue("n_keys", 5 * crops.shape[-1] ** 2 // 16 ** 2, display=False)              # 5 views x 196 patches
+fig = plt.figure(figsize=(12, 4.8))
+for k, r in enumerate(with_banner + without):
+    ax = fig.add_subplot(2, 4, k + 1)
     image = load_image(r.image_path)
     ax.imshow(image)
     ax.set_title(f"{r.raw_labels['emotion']} / {r.raw_labels['desire']}", fontsize=9)
     ax.axis("off")
-    box = find_glyph(image)
-    if box:                                     # the glyph: a red box, and enlarged in the opposite corner
-        x0, y0, x1, y1 = box
-        ax.add_patch(plt.Rectangle((x0 - 4, y0 - 4), x1 - x0 + 8, y1 - y0 + 8, fill=False, color="red", lw=1.5))
-        right, bottom = x0 > image.width / 2, y0 > image.height / 2
-        inset = ax.inset_axes([0.02 if right else 0.63, 0.63 if bottom else 0.02, 0.35, 0.35])
-        inset.imshow(image.crop((x0 - 4, y0 - 4, x1 + 5, y1 + 5)))
-        inset.set_xticks([]), inset.set_yticks([])
-        for spine in inset.spines.values():
-            spine.set_color("red")
-glyphs = [d for d in LABELS["desire"] if d != "none"]
-for ax, desire in zip(axes[1], glyphs[:4]):
-    tile = Image.new("RGB", (cfg.glyph_size, cfg.glyph_size))
-    draw_glyph(ImageDraw.Draw(tile), desire, (0, 0, cfg.glyph_size - 1, cfg.glyph_size - 1))
-    ax.imshow(tile)
-    ax.set_title(f"glyph: {desire}", fontsize=9)
-    ax.axis("off")
+    w, h = image.size                      # the authors' global view: the middle h x h square
+    ax.add_patch(plt.Rectangle(((w - h) / 2, 1), h, h - 2, fill=False, color="white", lw=1.2, ls="--"))
+swatches = Image.new("RGB", (6 * 110, 200), (255, 255, 255))
+for k, desire in enumerate(BANNER_COLOUR):
+    draw_banner(ImageDraw.Draw(swatches), desire, (k * 110 + 10, 10, k * 110 + 90, 169))
+    ImageDraw.Draw(swatches).rectangle((k * 110 + 10, 10, k * 110 + 90, 169), outline=(0, 0, 0))
+ax = fig.add_subplot(2, 1, 2)
+ax.imshow(swatches)
+for k, desire in enumerate(BANNER_COLOUR):
+    ax.text(k * 110 + 50, 190, desire, ha="center", va="center", fontsize=9)
+ax.axis("off")
 fig.tight_layout()
 glue("fig_examples", fig, display=False)
 plt.close(fig)
@@ -279,18 +290,19 @@ plt.close(fig)
 # ```{glue:figure} fig_examples
 # :name: fig-examples
 #
-# Top: four toy-world images with their emotion / desire labels; the red box marks the glyph, shown
-# enlarged in the opposite corner (the last post, desire `none`, has none). Notice how small the
-# glyph is next to the whole image: that is the detail the crops of chapter 3 are for. Bottom: four
-# of the six desire glyphs at their real size ({glue:text}`glyph_px` px), enlarged.
+# Top: four toy-world images with their emotion / desire labels; the dashed square is what the
+# authors' global view keeps (the last post, desire `none`, has no banners). Notice that the banners
+# lie outside the square: only the crops of chapter 3 see them. (A background shows another
+# emotion's colour in a tenth of the posts, a banner is missing in a tenth of those with a desire:
+# no cue is perfect.) Bottom: the six banner colours, one per desire.
 # ```
 #
 # ## Summary
 #
 # * MSED rows are (title, caption, sentiment, emotion, desire); row *k* names `images/k.jpg`.
 # * Labels are imbalanced, so macro precision, recall and F1 are the scores to report.
-# * The toy world hides the emotion in a global cue and the desire in a small corner cue, so
-#   that the crops of eq. 1 have a measurable job.
+# * The toy world hides the emotion in a global cue (the background) and the desire in banners at
+#   the image's edges that only the crops see, so that the crops of eq. 1 have a measurable job.
 #
 # ## Exercises
 #
@@ -305,10 +317,10 @@ plt.close(fig)
 # ````
 #
 # ````{dropdown} Solution to exercise 1
-# The counts are the same (labels are drawn first), but no image shows a glyph, so the crops have
-# nothing to find for desire. Desire can then only be guessed from the background colour (emotion
-# makes some desires likely) and from the captions that name it: expect desire F1 well above the
-# majority floor only through the text, and no gain from the crops.
+# The counts are the same (labels are drawn first), but no image shows a banner, so the crops have
+# nothing to find for desire, and the background colour says nothing about it (desire is drawn
+# independently of emotion). Desire can then only come from the captions that name it: expect
+# desire F1 above the majority floor only through the text, and no gain from the crops.
 # ````
 #
 # **Exercise 2.** Compute the accuracy and the macro F1 of "always predict `none`" on the toy training split.
@@ -337,8 +349,9 @@ if predictions is not None:
 #       f1_score(labels.desire, predictions, average="macro", labels=list(LABELS["desire"])))
 # ```
 #
-# The accuracy is the share $p$ of `none`, about 0.5; the macro F1 is $\frac{1}{7}\cdot\frac{2p}{1+p}$,
-# about 0.095. Accuracy calls this model half right; macro F1 calls it useless, which it is.
+# The accuracy is the share $p$ of `none` ({glue:text}`none_share`); the macro F1 is
+# $\frac{1}{7}\cdot\frac{2p}{1+p}$, under 0.1. Accuracy gives this model credit; macro F1 calls it
+# useless, which it is.
 # ````
 #
 # **Exercise 3.** Break a copy of the CSV (a misspelt label, a missing image) and read it with `read_split`.

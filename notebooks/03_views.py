@@ -25,9 +25,10 @@
 #
 # **Why crops?** Shrinking a 612 × 408 post to 224 pixels keeps the scene and loses the small
 # things: a logo, a word on a sign, a face in the distance. Desire often hides in such details.
-# In the toy world the desire is a small glyph in a corner of the image (chapter 2): the
-# authors' global view (a centre crop) cuts that corner away altogether, and a crop shows it at
-# twice the resolution. Whatever one small view cannot resolve, the four crops can.
+# In the toy world the desire is written on two banners at the image's left and right edges
+# (chapter 2): the authors' global view (a centre crop) cuts both away altogether, and every crop
+# shows a piece of one at twice the global view's resolution. Whatever one small view cannot
+# resolve, or does not contain, the four crops can.
 #
 # *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
 # the code and its shape in both profiles.
@@ -79,7 +80,7 @@ from sydes_mini.data import read_split
 from sydes_mini.images import load_image
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import stitch_crops, views_grid
-from sydes_mini.toy import ToyWorldConfig, glyph_box, synth
+from sydes_mini.toy import ToyWorldConfig, banner_patches, find_banner, synth
 from sydes_mini.views import VARIANTS, mixed_scale_views, split_crops, view_448
 
 if profile != "smoke":
@@ -87,7 +88,7 @@ if profile != "smoke":
           "set data_root to an MSED-format folder to look at other data")
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)
-example = next(r for r in read_split(root, "train") if r.raw_labels["desire"] != "none")
+example = next(r for r in read_split(root, "train") if find_banner(load_image(r.image_path)))
 image = load_image(example.image_path)
 
 # %% [markdown]
@@ -147,31 +148,33 @@ plt.close(fig)
 # variant squashes the 3:2 image to a square.
 # ```
 #
-# ## How large is the corner cue in each view?
+# ## How much of each view is banner?
 #
-# The toy world's desire glyph sits in a corner (chapter 2). Following the geometry of each
-# view, its size in pixels is:
+# The toy world's desire banners run down the left and right edges (chapter 2). Following the
+# geometry of each view, a banner's width in pixels, and the 16-pixel patches that show a banner
+# (counted on this image by `toy.banner_patches`), are:
 
 # %%
 cfg, (w, h) = ToyWorldConfig(), image.size
-s = cfg.glyph_size
-cut = (w - h) / 2                     # code global view: centre crop removes this much on each side
-corners_visible = [cut <= glyph_box(c, cfg)[0] and glyph_box(c, cfg)[2] <= w - cut for c in range(4)]
+b = cfg.banner_width
+cut = (w - h) / 2                     # code global view: the centre crop removes this much on each side
 sizes = pd.DataFrame({
     "view": ["code: crop", "code: global", "paper: crop", "paper: global"],
-    "glyph width (px)": [s * 448 / max(w, h), s * 224 / h if any(corners_visible) else 0,
-                         s * 448 / w, s * 224 / w],
-    "glyph height (px)": [s * 448 / max(w, h), s * 224 / h if any(corners_visible) else 0,
-                          s * 448 / h, s * 224 / h]}).round(1)
+    "banner width (px)": [b * 448 / max(w, h), max(0, b - cut) * 224 / h, b * 448 / w, b * 224 / w],
+    "banner patches": [int(banner_patches(views["code"][1]).sum(1).max()),
+                       int(banner_patches(views["code"][0][None]).sum()),
+                       int(banner_patches(views["paper"][1]).sum(1).max()),
+                       int(banner_patches(views["paper"][0][None]).sum())]}).round(1)
 glue("example_labels", f"emotion {example.raw_labels['emotion']}, desire {example.raw_labels['desire']}",
      display=False)
-glue("crop_px", f"{s * 448 / max(w, h):.0f}", display=False)
+glue("crop_px", f"{b * 448 / max(w, h):.0f}", display=False)
 sizes
 
 # %% [markdown]
-# In the authors' global view the corners are cut off entirely (size 0), so only the crops can
-# see the desire glyph; in the crops it is about {glue:text}`crop_px` pixels wide, a little more
-# than one 16-pixel patch.
+# In the authors' global view the banners are cut off entirely (width 0), so only the crops can
+# see the desire; in each crop a banner is about {glue:text}`crop_px` pixels wide, over a quarter of the
+# crop. The "banner patches" column counts, for one crop (the one with most) or the global view,
+# the patches that are mostly banner colour.
 #
 # ## Paper vs code
 #

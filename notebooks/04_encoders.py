@@ -160,7 +160,7 @@ plt.close(fig)
 # :name: fig-mask
 #
 # MAE masking on the four crops of one toy-world image (mask ratio {glue:text}`mask_ratio`):
-# dark patches are masked and never enter the encoder. Small corner cues are easily hidden,
+# dark patches are masked and never enter the encoder. Parts of the banners are hidden too,
 # which is what the text-guided decoder (chapter 5) must learn to recover.
 # ```
 #

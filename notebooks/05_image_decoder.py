@@ -237,7 +237,7 @@ plt.close(fig)
 # Be clear about what this picture is. With the smoke model's **random weights** the masked
 # patches come back as noise: nothing has been learned yet. When the smoke pretraining has run
 # (`make book` runs it first), this page loads its checkpoint and the caption above says so; a
-# few CPU minutes on a tiny model can at best bring back coarse colours, not the small glyphs.
+# few CPU minutes on a tiny model can at best bring back coarse colours, not the banners' shapes.
 # The paper's Fig. 5 shows a ViT-B/16 trained for 50 epochs on MSED; to see that quality run
 # this chapter with `profile = "full"` after a full pretraining.
 #

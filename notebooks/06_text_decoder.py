@@ -91,7 +91,7 @@ from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
 from sydes_mini.predict import token_strings
 from sydes_mini.reproduce import smoke_run
-from sydes_mini.toy import glyph_patches, synth
+from sydes_mini.toy import banner_patches, synth
 
 torch.manual_seed(seed)
 DEVICE = get_device(device)
@@ -199,34 +199,34 @@ plt.close(fig)
 # Last-layer cross-attention of the words {glue:text}`attn_words` over the five views
 # (weights: {glue:text}`weights_state`). Top: the image's views as they are; below, one row per
 # word, its attention on the same grid of patches (each row has one colour scale). Compare each
-# bright patch with the image above it: is it the glyph in its corner, a shape, or background?
+# bright patch with the image above it: is it a banner at the edge, or background?
 # ```
 #
 # Read this figure with care. With **random weights** the maps say nothing about the caption:
 # the brightest patches (the largest weight here is {glue:text}`attn_max_ratio` times the uniform
 # $1/980$) come from random projections of the image tokens, which is why much the same patches
-# light up for every word. A model trained on the toy world should learn to look at the corner
-# glyph for desire; whether the smoke model does after a few CPU minutes is what this page shows
+# light up for every word. A model trained on the toy world should learn to look at the banners
+# for desire; whether the smoke model does after a few CPU minutes is what this page shows
 # when a fine-tuned checkpoint exists.
 #
 # ## Where does the attention go? (measured, not drawn)
 #
 # A picture of one caption can mislead; a number over many posts does not. For 40 fresh toy posts
-# that carry a desire glyph, we average the last layer's cross-attention over each caption's real
-# tokens and add it up per view, and over the patches the glyph's white tile covers
-# (`sydes_mini.toy.glyph_patches`). Uniform attention would give each view 20 % and the glyph its
-# share of the keys.
+# that carry desire banners, we average the last layer's cross-attention over each caption's real
+# tokens and add it up per view, and over the crop patches the banners cover
+# (`sydes_mini.toy.banner_patches`). Uniform attention would give each view 20 % and the banners
+# their share of the keys.
 
 # %%
-print(inspect.getsource(glyph_patches))
+print(inspect.getsource(banner_patches))
 probe_root = synth(Path(tempfile.mkdtemp()) / "probe", n_train=80, n_dev=1, n_test=1, seed=seed + 1)
 probe = load_split(probe_root, "train", variant=cfg.variant)
-with_glyph, per_view, on_glyph, glyph_keys = [], [], [], []
+with_banner, per_view, on_banner, banner_keys = [], [], [], []
 for i in range(len(probe)):
     sample = probe[i]                                                           # read and cut into views once
-    tile = glyph_patches(sample["crops"])                                       # [4, P]
+    tile = banner_patches(sample["crops"])                                      # [4, P]
     if not tile.any():
-        continue                                                                # no glyph on this post
+        continue                                                                # no banners on this post
     item = collate([sample])
     with torch.no_grad():
         o = model(item["global_view"].to(DEVICE), item["crops"].to(DEVICE), item["text"].to(DEVICE),
@@ -234,50 +234,50 @@ for i in range(len(probe)):
     _, real = without_eot(item["text"][..., None], item["text"])               # [1, L-1] real query tokens
     attention = o.attention[0, real[0]].mean(0).cpu()                          # [5*P], sums to 1
     per_view.append(attention.view(5, -1).sum(1))                               # [5]
-    glyph = torch.cat([torch.zeros(1, attention.numel() // 5, dtype=torch.bool), tile])
-    on_glyph.append(attention[glyph.flatten()].sum().item())
-    glyph_keys.append(glyph.float().mean().item())
-    with_glyph.append(i)
-    if len(with_glyph) == 40:
+    banner = torch.cat([torch.zeros(1, attention.numel() // 5, dtype=torch.bool), tile])   # [5, P]
+    on_banner.append(attention[banner.flatten()].sum().item())
+    banner_keys.append(banner.float().mean().item())
+    with_banner.append(i)
+    if len(with_banner) == 40:
         break
 per_view = 100 * torch.stack(per_view).mean(0)
-glyph_ratio = np.mean(on_glyph) / np.mean(glyph_keys)
+banner_ratio = np.mean(on_banner) / np.mean(banner_keys)
 
 # %%
 views = ["global", "crop TL", "crop TR", "crop BL", "crop BR"]
 fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(10, 3), gridspec_kw={"width_ratios": [1.2, 1]})
-example = probe.records[with_glyph[0]]
+example = probe.records[with_banner[0]]
 ax_img.imshow(plt.imread(example.image_path))
-ax_img.set(title=f"one of the {len(with_glyph)} posts (desire: {example.raw_labels['desire']})")
+ax_img.set(title=f"one of the {len(with_banner)} posts (desire: {example.raw_labels['desire']})")
 ax_img.axis("off")
-ax_bar.bar(views + ["glyph tile"], [*per_view.tolist(), 100 * np.mean(on_glyph)],
+ax_bar.bar(views + ["banners"], [*per_view.tolist(), 100 * np.mean(on_banner)],
            color=["#4c72b0"] * 5 + ["#c0392b"])
 ax_bar.axhline(20, color="grey", lw=1, ls="--", label="uniform, per view")
-ax_bar.scatter([5], [100 * np.mean(glyph_keys)], marker="_", s=400, color="black", label="uniform, glyph", zorder=3)
+ax_bar.scatter([5], [100 * np.mean(banner_keys)], marker="_", s=400, color="black", label="uniform, banners", zorder=3)
 ax_bar.set(ylabel="attention (%)", title="last-layer cross-attention, mean of 40 posts")
 ax_bar.tick_params(axis="x", rotation=30)
 ax_bar.legend(fontsize=7)
 fig.tight_layout()
 glue("fig_attn_shares", fig, display=False)
 plt.close(fig)
-glue("glyph_attention", f"{100 * np.mean(on_glyph):.1f}", display=False)
-glue("glyph_keys", f"{100 * np.mean(glyph_keys):.1f}", display=False)
-glue("glyph_verdict", ("looks at the glyph more than uniform attention would" if glyph_ratio > 1.5 else
-                       "does not single out the glyph: it gets about what uniform attention would give"
-                       if glyph_ratio > 0.67 else "looks at the glyph less than uniform attention would")
-     + f" ({glyph_ratio:.2f} times its share of the keys; weights: "
+glue("banner_attention", f"{100 * np.mean(on_banner):.1f}", display=False)
+glue("banner_keys", f"{100 * np.mean(banner_keys):.1f}", display=False)
+glue("banner_verdict", ("looks at the banners more than uniform attention would" if banner_ratio > 1.5 else
+                        "does not single out the banners: they get about what uniform attention would give"
+                        if banner_ratio > 0.67 else "looks at the banners less than uniform attention would")
+     + f" ({banner_ratio:.2f} times their share of the keys; weights: "
      + ("trained by the smoke pipeline)" if trained else "random)"), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_attn_shares
 # :name: fig-attn-shares
 #
-# Where the words' attention goes, over 40 posts with a desire glyph: per view, and on the glyph
-# tile's patches ({glue:text}`glyph_keys` % of the keys); dashed and black marks: uniform attention.
+# Where the words' attention goes, over 40 posts with desire banners: per view, and on the banners'
+# patches ({glue:text}`banner_keys` % of the keys); dashed and black marks: uniform attention.
 # ```
 #
-# Measured here, the decoder {glue:text}`glyph_verdict`: {glue:text}`glyph_attention` % of the
-# attention lands on the glyph tile. This sentence is computed from the numbers above, so it
+# Measured here, the decoder {glue:text}`banner_verdict`: {glue:text}`banner_attention` % of the
+# attention lands on the banners. This sentence is computed from the numbers above, so it
 # stays true when the model changes.
 #
 # ## Summary

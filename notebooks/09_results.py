@@ -73,11 +73,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from sydes_mini import paper_tables
+from sydes_mini import paper_tables, suite
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.metrics import compute_metrics
 from sydes_mini.plots.book import glue
-from sydes_mini.plots.results import confusion_matrices, per_class_f1, style_table
+from sydes_mini.plots.results import confusion_matrices, per_class_f1, style_table, suite_bars
 from sydes_mini.reproduce import smoke_run
 
 runs = smoke_run(runs_dir) if profile == "smoke" else Path(runs_dir)   # load, or train the main run
@@ -128,14 +128,95 @@ status
 if profile == "smoke":
     display(Markdown(
         "**These are smoke results: a tiny model (two-layer encoders), random initialisation, the toy world, "
-        "a few CPU minutes. They show that the pipeline runs end to end and learns the toy world's cues; they "
-        "are not comparable to the paper's numbers.** The paper's columns need the full profile on MSED on a "
+        "a few CPU minutes, one seed. What they show about the toy world is measured over three seeds in the "
+        "next section; they are not comparable to the paper's numbers.** The paper's columns need the full profile on MSED on a "
         "GPU: `make reproduce PROFILE=full` for the main run, and for every other row the command listed under "
         "its table (all of them are on the *Reproduce* page)."))
 if not have_main:
     display(Markdown(f"No `summary.json` in `{runs}` yet: the *ours* columns below are empty. Make the main run "
                      f"with `make reproduce` (or `python -m sydes_mini reproduce --profile {profile} --out "
                      f"runs/{profile}`) and re-run this notebook."))
+
+# %% [markdown]
+# ## The toy world: which of the paper's claims show, over three seeds
+#
+# One smoke run is one seed, and on a few hundred test posts one seed is not a measurement. The
+# **ablation suite** trains rows of the registry three times each (seeds 42, 43, 44) on the toy
+# world and writes one results file: `make ablations`, i.e.
+# `python -m sydes_mini ablations --out runs/suite-smoke --results book/results/toy_suite.json`
+# (resumable like `reproduce`; hours on a CPU). The book reads the committed copy and never
+# re-runs it; a test fails when a stored row no longer matches the registry, the smoke profile or
+# the toy world. The toy world gives each part of SyDES a cue only it can read (chapter 2): the
+# background colour for emotion, banners that only the crops see for desire, captions that
+# sometimes name a label. So each claim below is a question with an expected answer, and the
+# sentence after it is computed from the stored numbers.
+
+# %%
+print(inspect.getsource(suite.claims))
+
+# %%
+suite_file = Path("../book/results/toy_suite.json")
+report = json.loads(suite_file.read_text()) if suite_file.exists() else {"rows": {}, "seeds": []}
+ordered = [run for run in paper_tables.RUNS if run in report["rows"]]
+
+
+def paper_f1(run: str, task: str) -> float | None:
+    """The paper's F1 for the row a run fills (the first table that has it), or None."""
+    for number in (3, 4, 5, 6, 9, 10):
+        for row in paper_tables.TABLES[number].rows:
+            if row.run == run:
+                return paper_tables.paper_value(number, row.key, task, "f1")
+    return None
+
+
+toy_table = pd.DataFrame([{"row": run, **{f"{t} (toy)": f"{e['mean'][t]['f1']:.1f} ± {e['std'][t]['f1']:.1f}"
+                                           for t in TASKS},
+                           **{f"{t} (paper, MSED)": paper_f1(run, t) for t in TASKS}}
+                          for run, e in ((r, report["rows"][r]) for r in ordered)])
+majority = json.loads((runs / "summary.json").read_text()) if have_main else {}
+floors = {"majority class": {t: 100 * majority[t]["majority"]["f1"] for t in majority}}
+if "table3/tfidf" in report["rows"]:
+    floors["TF-IDF (text)"] = {t: report["rows"]["table3/tfidf"]["mean"][t]["f1"] for t in TASKS}
+bars = pd.DataFrame([{"label": run, "task": t, "mean": e["mean"][t]["f1"], "std": e["std"][t]["f1"],
+                      "seeds": e["per_seed"][t]["f1"]}
+                     for run, e in ((r, report["rows"][r]) for r in ordered if not paper_tables.RUNS[r].baseline)
+                     for t in TASKS])
+if len(bars):
+    fig = suite_bars(bars, floors)
+else:
+    fig = plt.figure(figsize=(6, 1))
+    fig.text(0.5, 0.5, f"no suite results in {suite_file}: make ablations", ha="center", va="center")
+glue("fig_suite", fig, display=False)
+plt.close(fig)
+glue("suite_seeds", ", ".join(map(str, report["seeds"])) or "none", display=False)
+glue("suite_rows", f"{len(ordered)} of the {len(paper_tables.RUNS)}", display=False)
+display(Markdown("\n".join(f"* **{c['claim']}**: {c['text']}." for c in suite.claims(report))))
+toy_table
+
+# %% [markdown]
+# ```{glue:figure} fig_suite
+# :name: fig-suite
+#
+# Test macro-F1 of each measured row on the toy world: the bar is the mean over the seeds
+# ({glue:text}`suite_seeds`), the whisker one standard deviation, the dots the seeds. Red lines: what
+# always answering the most common class gets, and the TF-IDF caption classifier. Notice where a bar
+# clears a floor by more than its whisker, and where two rows overlap.
+# ```
+#
+# How to read a claim that does not hold: look at the seeds' dots before the mean. A wide spread
+# means that some seeds found the banners within the five fine-tuning epochs and some did not; the
+# mean then says little, and the criterion (a gap larger than three standard deviations) refuses to
+# call it a result. A narrow spread near a floor means the cue was never found.
+#
+# {glue:text}`suite_rows` rows of the registry are in the stored results so far. The table beside the
+# chart sets the paper's F1 on MSED next to each toy-world row: compare the *direction* of a
+# difference between rows, never the numbers themselves (a two-layer random model on a generated
+# world against ViT-B/16 on real posts). Rows not yet measured, and the command for each:
+
+# %%
+not_yet = [run for run in paper_tables.RUNS if run not in report["rows"]]
+print("\n".join(f"{run}: python -m sydes_mini ablations --out runs/suite-smoke --rows {run} "
+                f"--results book/results/toy_suite.json" for run in not_yet) or "every row is measured")
 
 # %% [markdown]
 # {glue:text}`n_runs_made` of the {glue:text}`n_runs` runs that fill the tables exist in this
@@ -244,8 +325,8 @@ plt.close("all")
 #
 # Macro-F1 on test: desire {glue:text}`f1_desire` %, emotion {glue:text}`f1_emotion` %,
 # sentiment {glue:text}`f1_sentiment` %. On the toy world, sentiment follows emotion exactly and
-# emotion is the background colour, so both are easy for any view; desire is a small glyph in a
-# corner, which only the crops see clearly (chapter 3). Read the desire matrix before the number:
+# emotion is the background colour, so both are easy for any view; desire is written on banners at
+# the image's edges, which only the crops see (chapter 3). Read the desire matrix before the number:
 # a short smoke run can fall back to `none`, the most common desire, for most posts, which gives a low
 # macro-F1 even when accuracy looks fine (the always-`none` floor is in `summary.json` under
 # `majority`). On MSED, the paper reports its largest gains on desire (Table 2).

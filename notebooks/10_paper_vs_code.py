@@ -92,7 +92,7 @@ from sydes_mini.model.head import HEADS, CodeHead
 from sydes_mini.model.sydes import AUTHORS_PARAMS
 from sydes_mini.plots.book import glue
 from sydes_mini.step import pretrain_loss
-from sydes_mini.toy import synth
+from sydes_mini.toy import find_banner, synth
 from sydes_mini.views import denormalize, mixed_scale_views
 
 torch.manual_seed(seed)
@@ -146,15 +146,15 @@ print("profile:", profile, "| device:", DEVICE.type, "| data:", root.name)
 #
 # ## Difference 6: two ways to make the five views
 #
-# The toy world puts the *desire* glyph in a corner of a 612 × 408 image (chapter 2). The code's
-# global view is a centre crop of the original, so it never sees the corners; the paper's global
-# view squashes the whole image.
+# The toy world puts the *desire* on banners at the left and right edges of a 612 × 408 image
+# (chapter 2). The code's global view is a centre crop of the original, so it never sees them; the
+# paper's global view squashes the whole image and keeps them, thin.
 
 # %%
 print(inspect.getsource(mixed_scale_views))
 
 # %%
-record = next(r for r in read_split(root, "train") if r.raw_labels["desire"] != "none")
+record = next(r for r in read_split(root, "train") if find_banner(load_image(r.image_path)))
 image = load_image(record.image_path)
 views = {variant: mixed_scale_views(image, variant) for variant in ("code", "paper")}
 for variant, (global_view, crops) in views.items():
@@ -182,16 +182,16 @@ plt.close(fig)
 # ```{glue:figure} fig_views_diff
 # :name: fig-views-variants
 #
-# The global view of the same toy-world image (desire: a glyph in a corner) in the authors' code
+# The global view of the same toy-world image (desire: banners at both edges) in the authors' code
 # (centre crop at the image's own aspect ratio) and in the paper's eq. 1 (the whole image squashed),
 # and their difference. Notice that they agree only on the flat background: every shape sits
-# somewhere else, and only the paper's view reaches the corners. Chapter 3 ({numref}`fig-views`)
+# somewhere else, and only the paper's view shows the banners. Chapter 3 ({numref}`fig-views`)
 # shows all five views of both pipelines.
 # ```
 #
 # The code's global view keeps the central {glue:text}`global_cover` % of the image's width;
 # the two global views differ by {glue:text}`view_diff` on average (CLIP-normalised units).
-# Only the crops can find a corner glyph under the code's pipeline — one reason the crops matter
+# Only the crops can find the banners under the code's pipeline — one reason the crops matter
 # more in the code than the paper's text suggests.
 #
 # ## Differences 2–5: the losses on one fixed batch
@@ -388,7 +388,7 @@ else:
 #   authors' network module for module, within {glue:text}`param_gap` % of their parameter count.
 # * Some are cosmetic at the optimum but not in training: $\mathcal L_{si}$ changes by a factor
 #   E, $\mathcal L_{rec}$ changes its shape, the ITC logits start about 5× softer in the code ($e^1$ vs $1/0.07$).
-# * The code's global view never sees the image corners: on the toy world only the crops can.
+# * The code's global view never sees the image's side edges: on the toy world only the crops can.
 #
 # ## Exercises
 #

@@ -85,7 +85,7 @@ from sydes_mini.plots.model import attention_maps
 from sydes_mini.plots.results import probability_bars
 from sydes_mini.predict import Predictor, image_from_upload, load_predictor
 from sydes_mini.reproduce import smoke_run
-from sydes_mini.toy import paint_out_glyph, synth
+from sydes_mini.toy import paint_out_banner, synth
 
 DEVICE = get_device(device)
 root = Path(data_dir) if data_dir else synth(Path(tempfile.mkdtemp()) / "toy", n_train=1, n_dev=1, n_test=12,
@@ -107,8 +107,8 @@ print("weights:", predictor.source)
 # Colab: a few CPU minutes, once). With `profile = "full"` it needs a run of
 # `make reproduce PROFILE=full` (a GPU); without one the source above says *untrained* and the
 # predictions below are those of random weights — near-uniform bars that mean nothing. A smoke model is a tiny
-# model trained on the toy world, not on real photos; chapter 9 shows what it learned (so far the
-# background colour, for emotion and sentiment, but hardly the desire glyph).
+# model trained on the toy world, not on real photos; chapter 9 shows what it learned, and the
+# experiment below tests whether its desire model reads the banners.
 #
 # ## The function
 #
@@ -163,8 +163,8 @@ glue("caption_0", examples[0].caption, display=False)
 # ```{glue:figure} fig_bars_1
 # :name: fig-bars-1
 #
-# The second test post, read the same way: compare the glyph in its corner (if any) with the desire
-# panel.
+# The second test post, read the same way: compare the banners' colour and shape (if any) with the
+# desire panel.
 # ```
 #
 # ```{glue:figure} fig_bars_2
@@ -191,35 +191,35 @@ plt.close(fig)
 #
 # The post (top) and the cross-attention of its caption “{glue:text}`caption_0`” on the global view
 # (left) and the four crops (right). Notice whether the bright patches sit where the image shows the
-# corner glyph that carries the desire, or elsewhere.
+# banners at the edges that carry the desire (in the crops), or elsewhere.
 # ```
 #
-# ## An experiment: paint out the glyph
+# ## An experiment: paint out the banners
 #
-# If the desire model reads the glyph, removing it should move its answer. For every test post
-# of this page that shows a glyph, `paint_out_glyph` covers the tile with the background colour
+# If the desire model reads the banners, removing them should move its answer. For every test post
+# of this page that shows banners, `paint_out_banner` covers both with the background colour
 # (the caption stays); we compare the probability the model gives the true desire before and after.
 
 # %%
-print(inspect.getsource(paint_out_glyph))
+print(inspect.getsource(paint_out_banner))
 before, after = [], []
 for record in examples:
     image = load_image(record.image_path)
-    painted = paint_out_glyph(image)
+    painted = paint_out_banner(image)
     if np.array_equal(np.asarray(painted), np.asarray(image)):
-        continue                                                           # no glyph on this post
+        continue                                                           # no banners on this post
     true_desire = record.raw_labels["desire"]
     before.append(predictor.predict(image, record.caption).probabilities["desire"][true_desire])
     after.append(predictor.predict(painted, record.caption).probabilities["desire"][true_desire])
     last = (record, image, painted)
 fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.1]})
-for ax, picture, name in zip(axes, last[1:], ("with the glyph", "glyph painted out")):
+for ax, picture, name in zip(axes, last[1:], ("with the banners", "banners painted out")):
     ax.imshow(picture)
     ax.set(title=f"{name} (desire: {last[0].raw_labels['desire']})")
     ax.axis("off")
 axes[2].plot([0, 1], np.array([before, after]) * 100, color="grey", lw=1, marker="o")
-axes[2].set(xticks=[0, 1], xticklabels=["with glyph", "painted out"], xlim=(-0.3, 1.3),
-            ylabel="P(true desire) (%)", title=f"{len(before)} test posts with a glyph")
+axes[2].set(xticks=[0, 1], xticklabels=["with banners", "painted out"], xlim=(-0.3, 1.3),
+            ylabel="P(true desire) (%)", title=f"{len(before)} test posts with banners")
 fig.tight_layout()
 glue("fig_paint_out", fig, display=False)
 plt.close(fig)
@@ -232,12 +232,12 @@ glue("paint_verdict", f"the mean probability of the true desire goes from {100 *
 # ```{glue:figure} fig_paint_out
 # :name: fig-paint-out
 #
-# One test post with and without its glyph (left), and for each post with a glyph the probability
-# of its true desire before and after painting the glyph out (right).
+# One test post with and without its banners (left), and for each post with banners the probability
+# of its true desire before and after painting them out (right).
 # ```
 #
-# Measured here: {glue:text}`paint_verdict`. A model that reads the glyph loses confidence when it
-# is gone; one that guesses desire from the caption and the background does not care.
+# Measured here: {glue:text}`paint_verdict`. A model that reads the banners loses confidence when
+# they are gone; one that guesses desire from the caption and the background does not care.
 #
 # ## Your turn
 #
@@ -282,9 +282,9 @@ widgets.VBox([widgets.HBox([choice, upload]), caption, button, output])
 #
 # * `Predictor` holds the three fine-tuned models of a run and returns a probability for every
 #   class of every task, plus the desire model's cross-attention over the five views.
-# * On the toy world the smoke run reads the background colour (emotion, sentiment); whether it
-#   reads the corner glyph (desire) is what chapter 9's desire confusion matrix shows — for the
-#   current smoke run, mostly not. The probability bars are the paper's Figure 3 for this world.
+# * On the toy world the emotion and sentiment models can read the background colour and the desire
+#   model the banners; the paint-out experiment measures whether it does, and chapter 9's confusion
+#   matrices show it per class. The probability bars are the paper's Figure 3 for this world.
 # * Without a run the page shows random weights and says so; `make reproduce` makes one.
 #
 # ## Exercises
@@ -320,25 +320,26 @@ if new is not None:
 # which one. Try a caption that names a positive emotion on a negative image too.
 # ````
 #
-# **Exercise 2.** Upload an image with no glyph. What does the desire model predict, and is `none` the top class?
+# **Exercise 2.** Upload an image with no banners. What does the desire model predict, and is `none` the top class?
 #
 # ````{dropdown} Hint
-# Half of the toy world's posts have desire `none`, and a post without a glyph is more likely one of them.
+# `none` is the toy world's largest desire class, and a post without banners is most likely one of them.
 # ````
 #
 # ````{dropdown} Solution to exercise 2
-# Without the glyph the model has only the colour and the caption; `none`, the majority class, is
-# usually on top unless the caption names a desire.
+# Without banners the model has only the caption (the colour says nothing about desire in this
+# world); `none` is usually on top unless the caption names a desire.
 # ````
 #
-# **Exercise 3.** Compare the attention maps of a toy image with and without its glyph (paint over the corner
-# with `toy.paint_out_glyph`). Does the attention move to the corner?
+# **Exercise 3.** Compare the attention maps of a toy image with and without its banners (paint them
+# out with `toy.paint_out_banner`). Where does the attention go when the banners are gone?
 #
 # ````{dropdown} Hint
-# `toy.paint_out_glyph(image)` paints the glyph's corner over; draw both with `attention_maps` as above.
+# `toy.paint_out_banner(image)` paints both banners over; draw both with `attention_maps` as above.
 # ````
 #
 # ````{dropdown} Solution to exercise 3
-# Only if the model reads the glyph: chapter 6 measured the attention share on the glyph's patches
-# of the trained smoke model, and the paint-out experiment above how little the prediction moves.
+# Chapter 6 measured the attention share on the banners' patches of the trained smoke model. Without
+# them the attention spreads over the crops' background and the global view: there is nothing else
+# to look for, and the paint-out experiment above shows what that does to the prediction.
 # ````

@@ -16,6 +16,7 @@ and the same ``init``; otherwise nothing is trained and nothing is written.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -34,12 +35,19 @@ TOY_ROOT = "data/toy"
 
 
 def ensure_toy_world(root: str | Path = TOY_ROOT) -> Path:
-    """The smoke profile's data: generate the toy world unless a complete one is already there."""
-    from .toy import synth
-    root = Path(root)
-    if not (root / "toy_world.json").exists():     # written last by synth: its absence means incomplete
+    """The smoke profile's data: generate the toy world unless a complete one of the current generator
+    (:data:`toy.VERSION`) is already there; an older one is redrawn, saying so."""
+    from .toy import VERSION, synth
+    root, stamp = Path(root), Path(root) / "toy_world.json"
+    if stamp.exists():                             # written last by synth: its absence means incomplete
+        version = json.loads(stamp.read_text()).get("version", 1)
+        if version == VERSION:
+            return root
+        print(f"{root} holds a toy world of generator version {version}; redrawing it with version {VERSION}",
+              flush=True)
+    else:
         print(f"generating the toy world in {root} ...", flush=True)
-        synth(root, overwrite=True)
+    synth(root, overwrite=True)
     return root
 
 
@@ -67,11 +75,36 @@ def check_same_recipe(run: Path, pretrain: bool) -> None:
                               "rerun with --init none to reuse them, or choose another --out")
 
 
+def data_fingerprint(root: str | Path) -> str:
+    """sha256 of a data folder's three split CSVs and, for a toy world, its ``toy_world.json`` (settings and
+    generator version): what a run folder records so that it is never reused for other data."""
+    digest, root = hashlib.sha256(), Path(root)
+    for path in [root / s / f"{s}.csv" for s in SPLITS] + [root / "toy_world.json"]:
+        if path.exists():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def check_same_data(out: Path, root: Path) -> None:
+    """A run folder made from other data (``out/data.json``), or one that does not say (made before runs
+    recorded it), is not reused: a clear error instead. An empty or new folder passes."""
+    saved, out = Path(out) / "data.json", Path(out)
+    if saved.exists():
+        if json.loads(saved.read_text())["fingerprint"] != data_fingerprint(root):
+            raise FileExistsError(f"{out} was trained on other data than {root} (its data.json fingerprint differs; "
+                                  f"the toy world may have been redrawn): delete {out} to retrain, or choose "
+                                  "another --out")
+    elif any(out.glob("**/done.json")) or (out / "summary.json").exists():
+        raise FileExistsError(f"{out} holds runs that do not record their data (made by an older sydes_mini, "
+                              f"perhaps on an older toy world): delete {out} to retrain, or choose another --out")
+
+
 def check_before_reproduce(runs: list[tuple[Config, Path]], out: Path, pretrain: bool) -> None:
     """Everything cheap, before any stage starts: options, device, every split, weights, the run folders."""
     from .checks import check_data, check_device, check_out_folder, check_resumable, check_weights
     cfg = runs[0][0]
     check_out_folder(out)
+    check_same_data(out, Path(cfg.data.root))
     check_device(cfg.train.device)
     for run_cfg, run in runs:
         check_same_recipe(run, pretrain)
@@ -144,6 +177,8 @@ def reproduce(profile: str = "smoke", out: str | Path = "runs/smoke", data: str 
     configs = [get_config(profile, [*overrides, f"data.root={root}", f"seed={base.seed + i}"]) for i in range(seeds)]
     runs = [(cfg, out if seeds == 1 else out / f"seed-{cfg.seed}") for cfg in configs]
     check_before_reproduce(runs, out, init == "pretrain")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "data.json", {"root": str(root), "fingerprint": data_fingerprint(root)})
     per_seed = [one_seed(cfg, run, init == "pretrain") for cfg, run in runs]
     summary = summarise(per_seed, root)
     write_json(out / "summary.json", summary)
@@ -159,11 +194,12 @@ def smoke_run(run_dir: str | Path = "../runs/smoke", data: str | Path = "../data
     otherwise the chapter says so and trains it there now: the toy world in ``data``, then
     :func:`reproduce` with the smoke profile (minutes on a CPU, a progress bar per epoch; an interrupted
     run resumes). So a fresh clone or Colab shows a trained model, never random weights."""
-    run_dir = Path(run_dir)
+    run_dir, data = Path(run_dir), ensure_toy_world(data)
+    check_same_data(run_dir, data)
     if not (run_dir / "summary.json").exists():
         print(f"no finished smoke run in {run_dir}: training it there now (toy world in {data}, then the "
               f"smoke recipe; a few minutes on a CPU) ...", flush=True)
-        reproduce("smoke", run_dir, data=ensure_toy_world(data))
+        reproduce("smoke", run_dir, data=data)
     return run_dir
 
 

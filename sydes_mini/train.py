@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -188,6 +189,7 @@ class Trainer:
         self.scaler = grad_scaler(self.device, cfg.train.precision)
         self.mask_generator = torch.Generator().manual_seed(cfg.seed)
         self.progress = self.resume() if resume else Progress()
+        self.last_dev: dict | None = None       # the latest dev evaluation (for report_epoch)
         self.parallel = data_parallel(StageLoss(self.model, cfg, stage, task), self.device, self.world)
 
     def prepare_folder(self, resume: bool) -> None:
@@ -301,7 +303,18 @@ class Trainer:
                     if self.done:
                         break
             bar.close()
+            self.report_epoch()
         return self.best_record()
+
+    def report_epoch(self) -> None:
+        """One line per epoch on a terminal, where it stays after the epoch's bar is gone; also when bars are
+        off (``make book`` sets ``TQDM_DISABLE=1`` so that notebook outputs stay free of them): a long run
+        never sits silent. Not in a notebook or a log file (stderr is not a terminal there)."""
+        if self.rank == 0 and sys.stderr.isatty():
+            key = "loss" if self.stage == "pretrain" else "f1"
+            dev = f", dev {key} {self.last_dev[key]:.4f}" if self.last_dev else ""
+            print(f"{self.out}: epoch {self.progress.epoch}/{self.cfg.train.epochs}, optimiser step "
+                  f"{self.progress.step}{dev}", file=sys.stderr, flush=True)
 
     @property
     def done(self) -> bool:
@@ -322,6 +335,7 @@ class Trainer:
         metrics = evaluate(self.model, self.dev_loader(), self.cfg, self.stage, self.task, self.device)
         record = {"eval": "dev", "step": self.progress.step, "epoch": self.progress.epoch, **summary(metrics)}
         self.log(record)
+        self.last_dev = record
         key = "loss" if self.stage == "pretrain" else "f1"
         if is_better(metrics[key], self.progress.best, self.stage):
             self.progress.best, self.progress.best_step = metrics[key], self.progress.step

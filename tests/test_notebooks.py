@@ -93,3 +93,24 @@ def test_every_exercise_has_a_hint_and_a_solution_and_one_is_code(notebook):
         assert f"````{{dropdown}} Solution to exercise {n}" in block, f"{notebook.name}: exercise {n} has no solution"
     code = [src for kind, src, _ in all_cells[start:] if kind == "code" and src.startswith("# Exercise")]
     assert code, f"{notebook.name}: at least one exercise is code the reader completes"
+
+
+# Sentences that state what a trained model does: they must come from the numbers (glue), never be typed.
+CLAIMS = ("learns the toy world", "reads the corner", "reads the glyph", "the model reads", "does not learn",
+          "mostly not", "hardly the desire")
+TYPED_RESULT = re.compile(r"\b\d{1,3}\.\d+ ?%")      # "67.6 %": a measured percentage typed into the text
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_results_are_computed_not_typed(notebook):
+    """Markdown may quote the paper (lines starting with '>'), but a measured result in the book's own words is
+    a {glue:text} role or a computed sentence, so that no page claims what its numbers do not show."""
+    for kind, source, _ in cells(notebook):
+        if kind != "markdown":
+            continue
+        for line in source.splitlines():
+            if line.lstrip().startswith(">"):
+                continue
+            assert not TYPED_RESULT.search(line), f"{notebook.name}: typed result in {line!r}; glue it"
+            found = [c for c in CLAIMS if c in line.lower()]
+            assert not found, f"{notebook.name}: {found} claims a result in {line!r}; compute it from the run"

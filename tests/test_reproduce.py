@@ -6,7 +6,7 @@ import pytest
 
 from sydes_mini.labels import TASKS
 from sydes_mini.paper_tables import load_summary
-from sydes_mini.reproduce import format_summary, reproduce
+from sydes_mini.reproduce import data_fingerprint, format_summary, reproduce
 from sydes_mini.toy import synth
 
 TINY = ["train.epochs=1", "train.batch_size=6"]
@@ -76,3 +76,32 @@ def test_the_three_fine_tunes_encode_each_split_once(toy, tmp_path, monkeypatch)
     monkeypatch.setattr(cache, "shared_features", contextlib.nullcontext)
     alone = reproduce("smoke", tmp_path / "alone", toy, overrides=[*TINY, "train.max_steps=2"])
     assert len(calls) == 3 + 9 and alone == shared                          # the same numbers, each task its own
+
+
+def test_a_run_is_never_reused_for_other_data(toy, tmp_path):
+    """data.json records the data a run was made from; another toy world (or an old run that does not say)
+    is refused before any work, with the fix."""
+    out = tmp_path / "run"
+    reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"])
+    assert json.loads((out / "data.json").read_text())["fingerprint"] == data_fingerprint(toy)
+    other = synth(tmp_path / "other", n_train=12, n_dev=6, n_test=6, seed=2)
+    with pytest.raises(FileExistsError, match="trained on other data.*delete"):
+        reproduce("smoke", out, other, overrides=[*TINY, "train.max_steps=1"])
+    (out / "data.json").unlink()                                     # a run made before runs recorded it
+    with pytest.raises(FileExistsError, match="do not record their data"):
+        reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"])
+
+
+def test_an_older_toy_world_is_redrawn_and_a_current_one_kept(tmp_path, monkeypatch, capsys):
+    from sydes_mini import reproduce as module
+    from sydes_mini import toy as toy_module
+    calls = []
+    monkeypatch.setattr(toy_module, "synth", lambda root, overwrite: calls.append(root) or
+                        (root / "toy_world.json").write_text(json.dumps({"version": toy_module.VERSION})))
+    root = tmp_path / "toy"
+    root.mkdir()
+    (root / "toy_world.json").write_text(json.dumps({"n_train": 600}))          # version 1 wrote no version
+    assert module.ensure_toy_world(root) == root and calls == [root]
+    assert "version 1; redrawing it" in capsys.readouterr().out
+    module.ensure_toy_world(root)
+    assert calls == [root]                                                       # current: kept

@@ -11,6 +11,7 @@ def test_a_finished_run_is_loaded_and_a_missing_one_is_trained_there(tmp_path, m
         calls.append((profile, out, data))
         out.mkdir(parents=True)
         (out / "summary.json").write_text(json.dumps({}))
+        (out / "data.json").write_text(json.dumps({"fingerprint": reproduce.data_fingerprint(data)}))
 
     monkeypatch.setattr(reproduce, "reproduce", fake_reproduce)
     monkeypatch.setattr(reproduce, "ensure_toy_world", lambda root: tmp_path / "toy")

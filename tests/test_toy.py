@@ -1,12 +1,15 @@
 """The toy world: MSED format, determinism, label dependencies, cue placement, caption mentions."""
+import io
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from sydes_mini.data import check_root, read_split
-from sydes_mini.toy import (COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, glyph_box, glyph_patches, paint_out_glyph,
-                            render, sample_scene, synth)
+from sydes_mini.labels import LABELS
+from sydes_mini.toy import (BANNER_COLOUR, COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, banner_box, banner_patches, find_banner,
+                            paint_out_banner, render, sample_scene, synth)
 from sydes_mini.views import denormalize, mixed_scale_views
 
 SMALL = dict(n_train=150, n_dev=8, n_test=8)
@@ -42,8 +45,11 @@ def test_label_dependencies(world):
     expected = {"happiness": "positive", "neutral": "neutral"}
     assert all(l["sentiment"] == expected.get(l["emotion"], "negative") for l in raw)
     none_rate = np.mean([l["desire"] == "none" for l in raw])
-    assert 0.35 < none_rate < 0.65
-    assert all(l["desire"] in ("vengeance", "none") for l in raw if l["emotion"] == "anger")
+    assert abs(none_rate - ToyWorldConfig().p_no_desire) < 0.12
+    assert {l["desire"] for l in raw} == set(LABELS["desire"])
+    # desire is drawn independently of emotion: happy and unhappy posts share the same desires
+    happy = {l["desire"] for l in raw if l["emotion"] == "happiness"}
+    assert {"vengeance", "romance", "tranquility"} <= happy
     emotions = [l["emotion"] for l in raw]
     assert emotions.count("happiness") > emotions.count("disgust")
 
@@ -54,20 +60,26 @@ def test_caption_mention_rate_near_configured(world):
     assert abs(rate - ToyWorldConfig().p_text_names_label) < 0.12
 
 
-def test_glyph_only_in_its_crop_and_cut_from_the_code_global_view():
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    """The image as the toy world stores it: through a JPEG file."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(buffer).convert("RGB")
+
+
+@pytest.mark.parametrize("background", ["happiness", "sad", "anger"])
+def test_banners_are_in_every_crop_and_cut_from_the_code_global_view(background):
     cfg = ToyWorldConfig()
-    with_glyph = Scene((150, 150, 150), "family", corner=0, noise_seed=1)
-    without = Scene((150, 150, 150), None, corner=0, noise_seed=1)
-    a, b = render(with_glyph, cfg), render(without, cfg)
-    x0, y0, x1, y1 = glyph_box(0, cfg)
-    assert np.abs(np.asarray(a, int) - np.asarray(b, int))[y0:y1, x0:x1].mean() > 50
+    a, b = (jpeg(render(Scene(COLOUR_OF[background], desire, noise_seed=1), cfg), cfg.jpeg_quality)
+            for desire in ("family", None))
+    for side in (0, 1):
+        x0, y0, x1, y1 = banner_box(side, cfg)
+        assert np.abs(np.asarray(a, int)[y0:y1, x0:x1] - BANNER_COLOUR["family"]).max(-1).mean() < 20
     (ga, ca), (gb, cb) = mixed_scale_views(a, "code"), mixed_scale_views(b, "code")
-    assert (ca[0] - cb[0]).abs().max() > 2                    # clear in the top-left crop
-    assert torch.equal(ca[1:], cb[1:])                        # and nowhere else
-    assert torch.equal(ga, gb)                                # the centre crop cuts the corner away
-    (pa, pca), (pb, pcb) = mixed_scale_views(a, "paper"), mixed_scale_views(b, "paper")
-    changed = lambda x, y: int((x - y).abs().amax(0).gt(0.5).sum())   # pixels the glyph touches
-    assert 0 < changed(pa, pb) < changed(pca[0], pcb[0]) / 2  # paper global view: a speck; crop: 4x the area
+    assert banner_patches(ca).sum(1).min() >= 12 and not banner_patches(cb).any()   # a banner in every crop
+    assert torch.equal(ga, gb)                                       # the centre crop cuts both away, JPEG blocks too
+    (pa, _), (pb, _) = mixed_scale_views(a, "paper"), mixed_scale_views(b, "paper")
+    assert banner_patches(pa[None]).sum() >= 2 * 14 and not banner_patches(pb[None]).any()   # the paper keeps them
 
 
 @pytest.mark.parametrize("variant", ["code", "paper"])
@@ -83,66 +95,55 @@ def test_global_cue_is_the_colour_of_the_224_global_view(variant):
         assert (median - colours[list(COLOUR_OF).index(emotion)]).abs().max() < 6
 
 
-@pytest.mark.parametrize("corner", [0, 3])
-def test_glyph_is_a_few_tens_of_px_in_its_crop_and_a_speck_or_nothing_in_the_global_view(corner):
-    """Glyph tile side s on 612 x 408: code crop s*448/612 (both axes; padded square), paper crop
-    s*448/612 wide and s*448/408 high, paper global view half of that, code global view cut away."""
+def test_banner_width_in_each_view():
+    """Banner width b on 612 x 408: code crops b*448/612 (padded square), paper crops the same, paper global
+    view b*224/612, code global view cut away."""
     cfg = ToyWorldConfig()
-    s = cfg.glyph_size
-    a = render(Scene((150, 150, 150), "family", corner, noise_seed=1), cfg)
-    b = render(Scene((150, 150, 150), None, corner, noise_seed=1), cfg)
+    b = cfg.banner_width
+    a = render(Scene((150, 150, 150), "family", noise_seed=1), cfg)
+    without = render(Scene((150, 150, 150), None, noise_seed=1), cfg)
 
-    def extent(x, y):   # (width, height) in px of the pixels the glyph changes, or None
-        ys, xs = torch.nonzero((x - y).abs().amax(0).gt(0.5), as_tuple=True)
-        return (int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)) if len(xs) else None
+    def width(x, y):   # px of the widest row the banner changes, counted from the view's left edge, or 0
+        changed = (x - y).abs().amax(0).gt(0.5)                          # [H, W]
+        cols = torch.nonzero(changed.any(0)).flatten()
+        return int((cols < x.shape[-1] // 2).sum())
 
-    sizes = {}
+    near = lambda got, want: want - 1 <= got <= want + 3                 # resampling blur
     for variant in ("code", "paper"):
-        (ga, ca), (gb, cb) = mixed_scale_views(a, variant), mixed_scale_views(b, variant)
-        sizes[variant] = extent(ga, gb), extent(ca[corner], cb[corner])
-    near = lambda got, want: want - 1 <= got <= want + 3                         # resampling blur
-    (code_global, code_crop), (paper_global, paper_crop) = sizes["code"], sizes["paper"]
-    assert code_global is None
-    assert near(code_crop[0], s * 448 / 612) and near(code_crop[1], s * 448 / 612)
-    assert near(paper_crop[0], s * 448 / 612) and near(paper_crop[1], s * 448 / 408)
-    assert near(paper_global[0], s * 224 / 612) and near(paper_global[1], s * 224 / 408)
-    assert 15 <= code_crop[0] <= 60                                              # "a few tens of pixels"
+        (ga, ca), (gb, cb) = mixed_scale_views(a, variant), mixed_scale_views(without, variant)
+        assert near(width(ca[0], cb[0]), b * 448 / 612)                  # the top-left crop
+        assert width(ga, gb) == 0 if variant == "code" else near(width(ga, gb), b * 224 / 612)
 
 
-def test_glyph_patches_are_found_in_the_glyphs_crop_only():
+@pytest.mark.parametrize("desire", ["vengeance", "romance", "tranquility"])
+def test_banner_patches_are_the_outer_columns_of_every_crop(desire):
     cfg = ToyWorldConfig()
-    rng = np.random.default_rng(3)
-    for corner in range(4):
-        scene = sample_scene(rng, {"emotion": "happiness", "desire": "family"}, ToyWorldConfig(p_local_cue=1.0))
-        scene.corner = corner                                     # with its random distractors
-        _, crops = mixed_scale_views(render(scene, cfg), "code")
-        found = glyph_patches(crops)                              # [4, 196]
-        assert found[corner].sum() >= 2 and found.sum() == found[corner].sum()
-        _, cols = found[corner].reshape(14, 14).nonzero(as_tuple=True)
-        assert (cols.max() < 3) if corner in (0, 2) else (cols.min() > 10)   # the image's outer edge
-    empty = sample_scene(rng, {"emotion": "sad", "desire": "none"}, cfg)
-    assert not glyph_patches(mixed_scale_views(render(empty, cfg), "code")[1]).any()
+    _, crops = mixed_scale_views(render(Scene(COLOUR_OF["happiness"], desire, noise_seed=2), cfg), "code")
+    found = banner_patches(crops)                                        # [4, 196]
+    n_cols = int(np.ceil(cfg.banner_width * 448 / 612 / 16))             # columns the banner reaches
+    for k in range(4):
+        rows, cols = found[k].reshape(14, 14).nonzero(as_tuple=True)
+        assert len(rows) >= 3 * 4                                        # several rows of the band
+        assert (cols < n_cols).all() if k in (0, 2) else (cols >= 14 - n_cols).all()
+    for emotion, colour in COLOUR_OF.items():                            # no background is taken for a banner
+        _, crops = mixed_scale_views(render(Scene(colour, None, noise_seed=2), cfg), "code")
+        assert not banner_patches(crops).any(), emotion
 
 
-def test_paint_out_glyph_removes_the_tile_and_nothing_else():
+def test_paint_out_banner_removes_the_banners_and_nothing_else():
     cfg = ToyWorldConfig()
-    scene = Scene((150, 150, 150), "romance", corner=3, noise_seed=2)
-    painted = paint_out_glyph(render(scene, cfg))
-    without = render(Scene((150, 150, 150), None, corner=3, noise_seed=2), cfg)
-    assert not glyph_patches(mixed_scale_views(painted, "code")[1]).any()
+    painted = paint_out_banner(render(Scene((150, 150, 150), "romance", noise_seed=2), cfg))
+    without = render(Scene((150, 150, 150), None, noise_seed=2), cfg)
+    assert not banner_patches(mixed_scale_views(painted, "code")[1]).any()
     diff = np.abs(np.asarray(painted, int) - np.asarray(without, int)).max(-1)    # [H, W]
-    x0, y0, x1, y1 = glyph_box(3, cfg)
-    outside = np.ones_like(diff, dtype=bool)
-    outside[y0 - 5:y1 + 5, x0 - 5:x1 + 5] = False
-    assert diff[outside].max() == 0                                  # only the tile's box changed
-    assert np.array_equal(np.asarray(paint_out_glyph(without)), np.asarray(without))
+    b = cfg.banner_width
+    assert diff[:, b:-b].max() == 0                                   # only the banner boxes changed
+    assert np.array_equal(np.asarray(paint_out_banner(without)), np.asarray(without))
 
 
-def test_find_glyph_names_the_corner_box_and_ignores_pale_distractors():
-    from sydes_mini.toy import find_glyph
+def test_find_banner_names_the_desire():
     cfg = ToyWorldConfig()
-    for corner in range(4):
-        assert find_glyph(render(Scene((150, 150, 150), "family", corner=corner, noise_seed=1), cfg)) == \
-            glyph_box(corner, cfg)
-    pale = [("ellipse", (200, 100, 260, 160), (250, 250, 250))]                 # near-white, not in a corner
-    assert find_glyph(render(Scene((150, 150, 150), None, corner=0, distractors=pale, noise_seed=1), cfg)) is None
+    for desire in LABELS["desire"]:
+        shown = None if desire == "none" else desire
+        for emotion, colour in COLOUR_OF.items():
+            assert find_banner(render(Scene(colour, shown, noise_seed=1), cfg)) == shown, (desire, emotion)

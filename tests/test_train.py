@@ -135,3 +135,23 @@ def test_non_finite_loss_stops_with_step_rows_and_terms_and_keeps_last_good(toy,
         train_stage(cfg_for(toy, "train.save_every_steps=1"), "pretrain", out)
     weights, meta = load_weights(out / "last.safetensors")
     assert meta["step"] == 2 and all(torch.isfinite(w).all() for w in weights.values())
+
+
+def test_a_terminal_sees_one_line_per_epoch_and_a_notebook_none(toy, pretrained, tmp_path, monkeypatch):
+    """make book sets TQDM_DISABLE=1 (no bars in notebook outputs); on a terminal each epoch still prints a line."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, expected in ((Terminal(), 2), (io.StringIO(), 0)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        out = tmp_path / f"ft{expected}"
+        train_stage(cfg_for(toy, "train.epochs=2"), "finetune", out, task="emotion", init=pretrained)
+        lines = [l for l in stream.getvalue().replace("\r", "\n").splitlines() if l.startswith(f"{out}: epoch")]
+        assert len(lines) == expected, stream.getvalue()
+        if expected:
+            assert lines[0].startswith(f"{out}: epoch 1/2, optimiser step 3, dev f1 ")
+            assert lines[1].startswith(f"{out}: epoch 2/2, optimiser step 6, dev f1 ")

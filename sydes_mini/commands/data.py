@@ -75,7 +75,7 @@ def register(sub) -> None:
     s.add_argument("--seed", type=non_negative_int, default=defaults.seed,
                    help="same seed -> same bytes (default %(default)s)")
     for name, what in (("p_global_cue", "background shows the emotion's colour"),
-                       ("p_local_cue", "a desire other than none draws its glyph"),
+                       ("p_local_cue", "a desire other than none draws its banners"),
                        ("p_text_names_label", "the caption names the emotion (and, independently, the desire)")):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=probability, default=getattr(defaults, name),
                        metavar="P", help=f"P({what}); default %(default)s")

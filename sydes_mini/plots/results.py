@@ -174,3 +174,31 @@ def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title:
 
 __all__ = ["read_log", "training_curves", "lr_schedule", "confusion_matrices", "per_class_f1",
            "probability_bars", "style_table", "run_history"]
+
+
+def suite_bars(results: pd.DataFrame, floors: dict[str, dict[str, float]]) -> Figure:
+    """Test macro-F1 of the ablation suite's rows, one panel per task, mean with a ±1 std error bar and each
+    seed as a dot; ``floors`` {name: {task: F1 %}} draws reference lines (majority class, TF-IDF).
+
+    ``results``: one row per (row label, task) with columns ``label``, ``task``, ``mean``, ``std``, ``seeds``
+    (a list of per-seed F1, %)."""
+    tasks = list(dict.fromkeys(results.task))
+    labels = list(dict.fromkeys(results.label))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 0.45 * len(labels) + 1.6), sharey=True,
+                             squeeze=False)
+    styles = ["--", ":", "-."]
+    for ax, task in zip(axes[0], tasks):
+        part = results[results.task == task].set_index("label").reindex(labels)
+        y = np.arange(len(labels))
+        ax.barh(y, part["mean"], xerr=part["std"], color="tab:blue", alpha=0.75, capsize=3)
+        for k, seeds in enumerate(part["seeds"]):
+            ax.scatter(seeds, [k] * len(seeds), s=9, color="black", zorder=3)
+        for (name, values), ls in zip(floors.items(), styles):
+            if task in values:
+                ax.axvline(values[task], color="tab:red", ls=ls, lw=1.2, label=name)
+        ax.set(title=task, xlabel="test macro-F1 (%)", xlim=(0, 100), yticks=y)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.invert_yaxis()
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

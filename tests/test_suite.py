@@ -1,0 +1,109 @@
+"""The ablation suite (issue 11): every registry row x seeds, shared pretraining, resumable, one results file;
+and the book's committed results file matches the registry and the smoke profile of this checkout."""
+import json
+from pathlib import Path
+
+import pytest
+
+from sydes_mini.labels import TASKS
+from sydes_mini.paper_tables import MAIN, RUNS
+from sydes_mini.suite import claims, config_sha, format_results, pretrain_config, row_config, stats, suite
+from sydes_mini.toy import settings, synth
+
+TINY = ["train.epochs=1", "train.batch_size=6", "train.max_steps=1"]
+ROWS = [MAIN, "table4/no-finetune-itc", "table3/sydes-b", "table3/tfidf"]
+BOOK_RESULTS = Path(__file__).resolve().parent.parent / "book" / "results" / "toy_suite.json"
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return synth(tmp_path_factory.mktemp("toy"), n_train=12, n_dev=6, n_test=6, seed=1)
+
+
+def test_rows_that_differ_only_in_finetuning_share_one_pretraining():
+    a, b = (pretrain_config(row_config("smoke", run, "data/toy", 42)) for run in (MAIN, "table4/no-finetune-itc"))
+    assert a.to_json() == b.to_json()
+    c = pretrain_config(row_config("smoke", "table4/rec", "data/toy", 42))
+    assert config_sha(c) != config_sha(a)                                    # pretraining losses differ
+    assert config_sha(row_config("smoke", MAIN, "x", 1)) == config_sha(row_config("smoke", MAIN, "y", 2))
+
+
+def test_mean_and_sample_std_over_seeds_in_percent():
+    seeds = [{t: {"precision": 0.5, "recall": 0.5, "f1": f, "accuracy": 0.5} for t in TASKS} for f in (0.2, 0.4)]
+    mean, std = stats(seeds)
+    assert mean["desire"]["f1"] == pytest.approx(30.0) and std["desire"]["f1"] == pytest.approx(14.142, abs=1e-3)
+    assert stats(seeds[:1])[1]["emotion"]["f1"] == 0.0
+
+
+def test_suite_runs_rows_once_and_a_second_call_trains_nothing(toy, tmp_path, capsys):
+    out = tmp_path / "suite"
+    report = suite("smoke", out, toy, seeds=1, rows=ROWS, overrides=TINY, results=tmp_path / "copy.json")
+    assert list(report["rows"]) == ROWS and report["seeds"] == [42] and report["overrides"] == TINY
+    assert json.loads((tmp_path / "copy.json").read_text()) == json.loads((out / "results.json").read_text())
+    main = report["rows"][MAIN]
+    assert main["seeds"] == [42] and "--seeds 1" in main["command"]
+    for task in TASKS:
+        f1 = main["per_seed"][task]["f1"]
+        assert len(f1) == 1 and main["mean"][task]["f1"] == pytest.approx(f1[0])
+        assert 0 <= main["mean"][task]["accuracy"] <= 100
+    shared = report["rows"]["table4/no-finetune-itc"]
+    assert shared["pretrain_dirs"] == main["pretrain_dirs"]                 # one pretraining serves both
+    assert len(list((out / "pretrain").glob("*/seed-*"))) == 1
+    assert report["rows"]["table3/sydes-b"]["pretrain_dirs"] == []
+    assert report["rows"]["table3/tfidf"]["seeds"] == [] and "baseline" in report["rows"]["table3/tfidf"]["command"]
+    assert "table3/sydes-b" in format_results(report)
+
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.safetensors")}
+    capsys.readouterr()
+    again = suite("smoke", out, toy, seeds=1, rows=ROWS, overrides=TINY)
+    assert {r: e["mean"] for r, e in again["rows"].items()} == {r: e["mean"] for r, e in report["rows"].items()}
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.safetensors")} == stamps
+    # main: pretrain + 3 fine-tunes; no-finetune-itc: the shared pretrain + 3; sydes-b: 3 fine-tunes
+    assert capsys.readouterr().out.count("already complete, skipped") == 4 + 4 + 3
+
+
+def test_unknown_row_is_refused_with_the_known_ones(toy, tmp_path):
+    with pytest.raises(ValueError, match="unknown row.*table5/mixed-scale"):
+        suite("smoke", tmp_path / "s", toy, rows=["table5/nope"])
+
+
+def test_book_results_rows_match_the_registry_the_smoke_profile_and_the_toy_world():
+    """The committed toy-world results (``make ablations``) must come from this checkout's registry, smoke
+    profile and toy world; a row whose config changed must be re-run. Rows not stored yet are listed by
+    chapter 9 with their commands. Skipped only while the file does not exist."""
+    if not BOOK_RESULTS.exists():
+        pytest.skip(f"{BOOK_RESULTS} not written yet: run `make ablations` (the whole suite, hours on a CPU)")
+    report = json.loads(BOOK_RESULTS.read_text())
+    assert report["profile"] == "smoke" and report["overrides"] == [] and report["seeds"] == [42, 43, 44]
+    assert report["toy_world"] == json.loads(json.dumps(settings())), "the toy world's generator or settings changed: re-run"
+    assert set(report["rows"]) <= set(RUNS), f"rows no longer in the registry: {set(report['rows']) - set(RUNS)}"
+    for run, entry in report["rows"].items():
+        assert entry["overrides"] == list(RUNS[run].overrides), f"{run}: registry overrides changed: re-run"
+        assert entry["config_sha"] == config_sha(row_config("smoke", run, "data/toy", 42)), \
+            f"{run}: the smoke profile or this row's config changed since the results were made: re-run"
+        if not RUNS[run].baseline:
+            assert entry["seeds"] == report["seeds"]
+            assert all(len(entry["per_seed"][t]["f1"]) == 3 for t in TASKS)
+
+
+def entry(desire, emotion, sentiment, std=1.0):
+    values = {"desire": desire, "emotion": emotion, "sentiment": sentiment}
+    return {"mean": {t: {"f1": v} for t, v in values.items()}, "std": {t: {"f1": std} for t in TASKS}}
+
+
+def test_claims_are_computed_from_the_numbers_and_say_when_a_row_is_missing():
+    report = {"rows": {MAIN: entry(70, 90, 92), "table5/mixed-scale": entry(65, 90, 92, std=4.0),
+                       "table5/global-only": entry(45, 90, 92, std=2.0), "table9/text-only": entry(30, 40, 60),
+                       "table3/tfidf": entry(35, 38, 55, std=0.0)}}
+    found = {tuple(c["rows"]): c for c in claims(report)}
+    main = found[(MAIN,)]
+    assert main["holds"] and "desire 70.0 ± 1.0" in main["text"]
+    crops = found[("table5/mixed-scale", "table5/global-only")]
+    assert crops["holds"] and "+20.0 points" in crops["text"]
+    assert found[(MAIN, "table5/global-only")]["holds"] and "+25.0 points" in found[(MAIN, "table5/global-only")]["text"]
+    assert found[(MAIN, "table9/text-only")]["holds"] and found[(MAIN, "table9/text-only")]["text"].startswith("holds: desire 70.0")
+    assert found[(MAIN, "table9/image-only")]["holds"] is None and "table9/image-only" in found[(MAIN, "table9/image-only")]["text"]
+    tfidf = found[("table9/text-only", "table3/tfidf")]
+    assert tfidf["holds"] is False and tfidf["text"].startswith("does not hold")
+    report["rows"]["table5/mixed-scale"] = entry(65, 90, 92, std=7.0)        # a gap of 20 < 3 x std 7
+    assert not {tuple(c["rows"]): c for c in claims(report)}[("table5/mixed-scale", "table5/global-only")]["holds"]
