@@ -86,15 +86,16 @@ def data_fingerprint(root: str | Path) -> str:
 
 
 def check_same_data(out: Path, root: Path) -> None:
-    """A run folder made from other data (``out/data.json``), or one that does not say (made before runs
-    recorded it), is not reused: a clear error instead. An empty or new folder passes."""
+    """A run folder made from other data (``out/data.json``), or a finished one that does not say (made before
+    runs recorded it), is not reused: a clear error instead. A new folder, or stages trained by the
+    ``pretrain``/``finetune`` commands (their configs are checked stage by stage), pass."""
     saved, out = Path(out) / "data.json", Path(out)
     if saved.exists():
         if json.loads(saved.read_text())["fingerprint"] != data_fingerprint(root):
             raise FileExistsError(f"{out} was trained on other data than {root} (its data.json fingerprint differs; "
                                   f"the toy world may have been redrawn): delete {out} to retrain, or choose "
                                   "another --out")
-    elif any(out.glob("**/done.json")) or (out / "summary.json").exists():
+    elif (out / "summary.json").exists():
         raise FileExistsError(f"{out} holds runs that do not record their data (made by an older sydes_mini, "
                               f"perhaps on an older toy world): delete {out} to retrain, or choose another --out")
 
@@ -104,12 +105,12 @@ def check_before_reproduce(runs: list[tuple[Config, Path]], out: Path, pretrain:
     from .checks import check_data, check_device, check_out_folder, check_resumable, check_weights
     cfg = runs[0][0]
     check_out_folder(out)
-    check_same_data(out, Path(cfg.data.root))
     check_device(cfg.train.device)
     for run_cfg, run in runs:
         check_same_recipe(run, pretrain)
         for folder in stage_folders(run, pretrain):
             check_resumable(folder, run_cfg)
+    check_same_data(out, Path(cfg.data.root))
     check_data(cfg.data.root, SPLITS, cfg.data.max_image_pixels, images=cfg.data.modality != "text")
     check_weights(cfg)
 

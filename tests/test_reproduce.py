@@ -78,18 +78,19 @@ def test_the_three_fine_tunes_encode_each_split_once(toy, tmp_path, monkeypatch)
     assert len(calls) == 3 + 9 and alone == shared                          # the same numbers, each task its own
 
 
-def test_a_run_is_never_reused_for_other_data(toy, tmp_path):
+def test_a_run_is_never_reused_for_other_data(tmp_path):
     """data.json records the data a run was made from; another toy world (or an old run that does not say)
     is refused before any work, with the fix."""
-    out = tmp_path / "run"
-    reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"])
-    assert json.loads((out / "data.json").read_text())["fingerprint"] == data_fingerprint(toy)
-    other = synth(tmp_path / "other", n_train=12, n_dev=6, n_test=6, seed=2)
+    out, world = tmp_path / "run", synth(tmp_path / "world", n_train=12, n_dev=6, n_test=6, seed=1)
+    reproduce("smoke", out, world, overrides=[*TINY, "train.max_steps=1"])
+    assert json.loads((out / "data.json").read_text())["fingerprint"] == data_fingerprint(world)
+    synth(world, overwrite=True, n_train=12, n_dev=6, n_test=6, seed=2)   # the same folder, redrawn
     with pytest.raises(FileExistsError, match="trained on other data.*delete"):
-        reproduce("smoke", out, other, overrides=[*TINY, "train.max_steps=1"])
-    (out / "data.json").unlink()                                     # a run made before runs recorded it
+        reproduce("smoke", out, world, overrides=[*TINY, "train.max_steps=1"])
+    synth(world, overwrite=True, n_train=12, n_dev=6, n_test=6, seed=1)
+    (out / "data.json").unlink()                                     # a finished run made before runs recorded it
     with pytest.raises(FileExistsError, match="do not record their data"):
-        reproduce("smoke", out, toy, overrides=[*TINY, "train.max_steps=1"])
+        reproduce("smoke", out, world, overrides=[*TINY, "train.max_steps=1"])
 
 
 def test_an_older_toy_world_is_redrawn_and_a_current_one_kept(tmp_path, monkeypatch, capsys):

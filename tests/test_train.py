@@ -60,7 +60,8 @@ def test_pretraining_run_folder_and_log(pretrained):
     assert {"loss", "rec", "si", "dc", "itc", "lr", "grad_norm", "samples_per_s"} <= set(steps[0])
     assert [r["step"] for r in evals] == [2, 3]                    # every 2 steps and at the epoch end
     f = cosine_with_warmup(3, 0.15)
-    assert [r["lr"] for r in steps] == pytest.approx([1e-3 * f(s) for s in range(3)])  # smoke image-encoder lr
+    lr = get_config("smoke").train.lr_pretrain["image_encoder"]                    # the first group's, logged
+    assert [r["lr"] for r in steps] == pytest.approx([lr * f(s) for s in range(3)])
     best = json.loads((pretrained / "dev_metrics.json").read_text())
     assert best["loss"] == min(r["loss"] for r in evals)          # best = lowest dev loss
 
