@@ -71,24 +71,29 @@ ablations: venv
 	$(PY) -m sydes_mini ablations --profile $(PROFILE) --out runs/suite-$(PROFILE) \
 	  $(if $(filter full,$(PROFILE)),--data data/MSED,--results book/results/toy_suite.json)
 
-# One PNG per built page, taken by headless Debian chromium (apt-get install -y chromium).
-# The pages load MathJax from a CDN; on an offline machine Debian's MathJax 2
-# (apt-get install -y libjs-mathjax) is swapped in, in a copy of the site, so the
+# One full-length PNG per built page, taken by headless Debian chromium (apt-get install -y chromium):
+# a first pass reads each page's height (a script added to the copy writes it into the DOM), the
+# second takes a window that tall. The pages load MathJax from a CDN; on an offline machine Debian's
+# MathJax 2 (apt-get install -y libjs-mathjax) is swapped in, in a copy of the site, so the
 # screenshots show the equations as a reader sees them.
 MATHJAX ?= /usr/share/javascript/mathjax/MathJax.js
 SHOT_HTML := _build/screenshot-html
+HEADLESS = $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --allow-file-access-from-files \
+  --virtual-time-budget=20000
+PAGE_HEIGHT := <script>setInterval(function () { document.body.dataset.pageHeight = document.documentElement.scrollHeight; }, 200);</script>
 screenshots:
 	@test -f _build/html/index.html || { echo "build the book first: make book"; exit 1; }
 	rm -rf $(SHOT_HTML) && cp -r _build/html $(SHOT_HTML) && mkdir -p screenshots
+	@find $(SHOT_HTML) -name '*.html' -exec sed -i 's#</body>#$(PAGE_HEIGHT)</body>#' {} +
 	@if test -f $(MATHJAX); then find $(SHOT_HTML) -name '*.html' -exec sed -i \
 	  -e 's#https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js#file://$(MATHJAX)?config=TeX-AMS-MML_HTMLorMML#' \
 	  -e 's#window.MathJax = {"options": {"processHtmlClass": #window.MathJax = {"tex2jax": {"ignoreClass": "tex2jax_ignore|mathjax_ignore", "processClass": #' {} + ; \
 	else echo "no local MathJax ($(MATHJAX)): equations show as TeX unless online"; fi
 	@for page in $(SHOT_HTML)/book/*.html $(SHOT_HTML)/notebooks/*.html; do \
-	  name=$$(basename $$page .html); \
-	  $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --allow-file-access-from-files \
-	    --virtual-time-budget=20000 --window-size=1280,14000 --screenshot=screenshots/$$name.png \
-	    file://$(abspath .)/$$page 2>/dev/null >/dev/null && echo "screenshots/$$name.png"; \
+	  name=$$(basename $$page .html); url=file://$(abspath .)/$$page; \
+	  height=$$($(HEADLESS) --window-size=1280,1000 --dump-dom $$url 2>/dev/null | sed -n 's/.*data-page-height="\([0-9]*\)".*/\1/p'); \
+	  $(HEADLESS) --window-size=1280,$${height:-14000} --screenshot=screenshots/$$name.png $$url 2>/dev/null >/dev/null \
+	    && echo "screenshots/$$name.png (1280 x $${height:-14000} px)"; \
 	done
 
 clean:

@@ -199,7 +199,7 @@ print(inspect.getsource(cosine_with_warmup))
 # %%
 full = get_config("full")
 per_epoch = math.ceil(math.ceil(6127 / full.train.batch_size) / full.train.grad_accum)  # MSED train: 6,127 posts
-total = per_epoch * full.train.epochs
+total = per_epoch * full.train.epochs_pretrain   # 50 epochs, the same in both stages
 schedules = {}
 for stage, lrs, warmup in (("pretrain", full.train.lr_pretrain, full.train.warmup_pretrain),
                            ("finetune", full.train.lr_finetune, full.train.warmup_finetune)):
@@ -280,12 +280,15 @@ plt.close(fig)
 # ## The smoke run as it happened
 #
 # The short run above stops after a few steps. `make reproduce` trains the whole smoke recipe
-# (five epochs per stage); when its run is in `runs_dir`, each stage's `metrics.jsonl` is replayed
+# ({glue:text}`smoke_epochs`); when its run is in `runs_dir`, each stage's `metrics.jsonl` is replayed
 # below: every loss term times its weight in eq. 7 or eq. 8 (what the optimiser actually sees),
 # the learning rate (warm-up, then cosine), and the dev score that picked the best checkpoint.
 
 # %%
 history = smoke_run(runs_dir) if profile == "smoke" else Path(runs_dir)   # load, or train it when missing
+smoke = get_config("smoke").train
+glue("smoke_epochs", f"{smoke.epochs_pretrain} pretraining epochs, then {smoke.epochs_finetune} fine-tuning "
+     "epochs per task", display=False)
 
 
 def stage_history(folder: Path, stage: str) -> tuple[pd.DataFrame, dict[str, float]]:

@@ -61,7 +61,8 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 3                      # paper: 50 per stage
+    epochs_pretrain: int = 3             # eq. 7 stage (paper: 50)
+    epochs_finetune: int = 3             # eq. 8 stage, per task (paper: 50)
     batch_size: int = 16                 # authors: 32 x grad_accum 2 = 64 (Table 8)
     grad_accum: int = 1
     weight_decay: float = 0.01
@@ -120,7 +121,7 @@ def full_profile() -> Config:
         text_decoder_width=768, text_decoder_layers=12, text_decoder_heads=12, text_decoder_output_dim=512,
         latent_dim=512,
         text_decoder_pretrained="coca")
-    train = TrainConfig(epochs=50, batch_size=32, grad_accum=2, precision="fp16")
+    train = TrainConfig(epochs_pretrain=50, epochs_finetune=50, batch_size=32, grad_accum=2, precision="fp16")
     return Config(profile="full", model=model, data=DataConfig(root="data/MSED", num_workers=4), train=train)
 
 
@@ -130,9 +131,13 @@ def smoke_profile() -> Config:
     weights and has only a few hundred optimiser steps to learn anything. As in Table 8, the image
     encoder pretrains 20x slower than the new modules (5e-6 vs 1e-4 there): at the same rate as the
     decoders, smoke pretraining reshaped the encoder so that desire fell from 66 to 51 test F1 (one seed,
-    notes/issue11_diagnosis.md section 9)."""
+    notes/issue11_diagnosis.md section 9). Fine-tuning runs 8 epochs per task, pretraining 5: with 5 the
+    text decoder was still finding the banners when fine-tuning stopped (dev F1 of desire still climbing;
+    two of three seeds of Table 5's mixed-scale row far behind), a fine-tuning epoch costs about a sixth
+    of a pretraining epoch (cached image features), and 8 keeps ``reproduce`` within 6 CPU minutes
+    (section 10 of the same notes)."""
     train = TrainConfig(
-        epochs=5,   # per stage
+        epochs_pretrain=5, epochs_finetune=8,
         lr_pretrain={"image_encoder": 5e-5, "text_encoder": 1e-3, "image_decoder": 1e-3, "others": 1e-3},
         lr_finetune={"text_encoder": 1e-3, "text_decoder": 1e-3, "head": 1e-3, "others": 1e-3})
     return Config(data=DataConfig(cache_images=True), train=train)   # the toy world: 0.45 GB of images
@@ -155,9 +160,14 @@ def get_config(profile: str = "smoke", overrides: Iterable[str] = ()) -> Config:
     return cfg
 
 
-# papermill / notebook parameter -> config field; ``None`` keeps the profile's value
-PARAMETERS = {"data_root": "data.root", "epochs": "train.epochs", "batch_size": "train.batch_size",
+# papermill / notebook parameter -> config field(s); ``None`` keeps the profile's value
+PARAMETERS = {"data_root": "data.root", "epochs": ("train.epochs_pretrain", "train.epochs_finetune"), "batch_size": "train.batch_size",
               "max_steps": "train.max_steps", "seed": "seed", "device": "train.device"}
+
+
+def fields_of(target: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A parameter's or option's config field(s): ``epochs`` sets the epochs of both stages."""
+    return (target,) if isinstance(target, str) else target
 
 
 def config_from_parameters(profile: str, overrides: Iterable[str] = (), **parameters: Any) -> Config:
@@ -166,7 +176,7 @@ def config_from_parameters(profile: str, overrides: Iterable[str] = (), **parame
     unknown = sorted(set(parameters) - set(PARAMETERS))
     if unknown:
         raise ValueError(f"unknown notebook parameter(s) {unknown}; known: {sorted(PARAMETERS)}")
-    fields = [f"{PARAMETERS[k]}={v}" for k, v in parameters.items() if v is not None]
+    fields = [f"{field}={v}" for k, v in parameters.items() if v is not None for field in fields_of(PARAMETERS[k])]
     return get_config(profile, [*overrides, *fields])
 
 
@@ -220,6 +230,11 @@ def from_dict(d: dict) -> Config:
             raise ValueError(f"unknown {kind.__name__} fields in saved config: {sorted(unknown)}")
         return kind(**values)
     d = dict(d)
+    train = dict(d.get("train", {}))
+    if "epochs" in train:   # configs saved before the stages had their own epochs (2026-11-26)
+        epochs = train.pop("epochs")
+        train.update(epochs_pretrain=epochs, epochs_finetune=epochs)
+        d["train"] = train
     sections = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
     for key, kind in sections.items():
         d[key] = build(kind, d.get(key, {}))
@@ -249,7 +264,7 @@ def validate(cfg: Config) -> None:
             raise ValueError(f"train.lr_{stage} has no learning rate for {missing}")
     if not 0 <= cfg.seed < 2**32:
         raise ValueError(f"seed={cfg.seed} must be in 0 ... 2**32 - 1")
-    for section, name, least in (("train", "epochs", 1), ("train", "batch_size", 1), ("train", "grad_accum", 1),
+    for section, name, least in (("train", "epochs_pretrain", 1), ("train", "epochs_finetune", 1), ("train", "batch_size", 1), ("train", "grad_accum", 1),
                                  ("train", "max_steps", 0), ("train", "save_every_steps", 0),
                                  ("train", "eval_every_steps", 0), ("data", "num_workers", 0)):
         value = getattr(getattr(cfg, section), name)

@@ -234,6 +234,16 @@ def paper_value(table: int, key: str, task: str, metric: str) -> float | None:
     return t.row(key).values[TASKS.index(task) * len(t.metrics) + t.metrics.index(metric)]
 
 
+def paper_f1_of_run(run: str, task: str) -> float | None:
+    """The paper's test F1 (%) for the row that ``run`` fills (the first of Tables 3-10 that has it), or None
+    for a run that is ours only (e.g. the TF-IDF baseline)."""
+    for number in (3, 4, 5, 6, 9, 10):
+        for row in TABLES[number].rows:
+            if row.run == run:
+                return paper_value(number, row.key, task, "f1")
+    return None
+
+
 # -- where runs live and how they are made -------------------------------------------------
 def run_dir(runs_dir: str | Path, run: str) -> Path:
     """``runs/<profile>`` for the main run, ``runs/<profile>/<table>/<row>`` for the others."""

@@ -37,7 +37,7 @@ from .paper_tables import RUNS, reproduce_command
 from .reproduce import METRICS, data_fingerprint, data_root, run_stage
 from .train import write_json
 
-FINETUNE_ONLY = ("finetune_losses", "finetune_weights", "lr_finetune", "warmup_finetune", "cache_features")
+FINETUNE_ONLY = ("epochs_finetune", "finetune_losses", "finetune_weights", "lr_finetune", "warmup_finetune", "cache_features")
 SUITE_SEEDS = 3
 
 
@@ -197,6 +197,55 @@ def format_results(report: dict) -> str:
     return "\n".join(lines)
 
 
+# -- the results as the book shows them ------------------------------------------------------------
+def measured_runs(report: dict) -> list[str]:
+    """The registry's runs that a results file holds, in registry order."""
+    return [run for run in RUNS if run in report["rows"]]
+
+
+def results_table(report: dict):
+    """One row per measured run: toy-world test macro-F1 (mean ± std, %) beside the paper's F1 on MSED."""
+    import pandas as pd
+    from .paper_tables import paper_f1_of_run
+    return pd.DataFrame([{"row": run, **{f"{t} (toy)": _cell(report["rows"][run], t) for t in TASKS},
+                          **{f"{t} (paper, MSED)": paper_f1_of_run(run, t) for t in TASKS}}
+                         for run in measured_runs(report)])
+
+
+def seed_scores(report: dict):
+    """Long format for :func:`~sydes_mini.plots.results.suite_bars`: one row per (trained run, task) with the
+    mean, the std and the per-seed F1 (%)."""
+    import pandas as pd
+    return pd.DataFrame([{"label": run, "task": t, "mean": e["mean"][t]["f1"], "std": e["std"][t]["f1"],
+                          "seeds": e["per_seed"][t]["f1"]}
+                         for run, e in ((r, report["rows"][r]) for r in measured_runs(report))
+                         if not RUNS[run].baseline for t in TASKS])
+
+
+def floors(report: dict, majority: dict | None = None) -> dict[str, dict[str, float]]:
+    """{name: {task: F1 %}}: what always answering the most common class gets (``majority``, the main run's
+    ``summary.json``, when given) and the TF-IDF caption classifier (when the report has its row)."""
+    out = {}
+    if majority:
+        out["majority class"] = {t: 100 * majority[t]["majority"]["f1"] for t in majority}
+    if "table3/tfidf" in report["rows"]:
+        out["TF-IDF (text)"] = {t: report["rows"]["table3/tfidf"]["mean"][t]["f1"] for t in TASKS}
+    return out
+
+
+def row_difference(report: dict, a: str, b: str):
+    """Two rows side by side per task (test macro-F1, mean ± std, %), ``b - a`` and whether that gap is larger
+    than 3 × the larger std (the suite's criterion for calling a difference a result)."""
+    import pandas as pd
+    ra, rb = report["rows"][a], report["rows"][b]
+    table = {}
+    for t in TASKS:
+        gap = rb["mean"][t]["f1"] - ra["mean"][t]["f1"]
+        spread = max(ra["std"][t]["f1"], rb["std"][t]["f1"])
+        table[t] = {a: _cell(ra, t), b: _cell(rb, t), f"{b} - {a}": round(gap, 1), "beyond 3 std": abs(gap) > 3 * spread}
+    return pd.DataFrame(table).T
+
+
 # -- what the results say about the paper's claims -------------------------------------------------
 def _cell(entry: dict, task: str) -> str:
     return f"{entry['mean'][task]['f1']:.1f} ± {entry['std'][task]['f1']:.1f}"
@@ -249,4 +298,5 @@ def claims(report: dict) -> list[dict]:
     return out
 
 
-__all__ = ["suite", "run_row", "row_config", "config_sha", "pretrain_config", "format_results", "claims", "FINETUNE_ONLY"]
+__all__ = ["suite", "run_row", "row_config", "config_sha", "pretrain_config", "format_results", "claims",
+           "measured_runs", "results_table", "seed_scores", "floors", "row_difference", "FINETUNE_ONLY"]

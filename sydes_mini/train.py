@@ -238,8 +238,12 @@ class Trainer:
         return math.ceil(len(rank_indices(list(range(len(self.train_set))), 0, self.world)) / self.batch_size)
 
     @property
+    def epochs(self) -> int:
+        return self.cfg.train.epochs_pretrain if self.stage == "pretrain" else self.cfg.train.epochs_finetune
+
+    @property
     def total_steps(self) -> int:
-        steps = math.ceil(self.batches_per_epoch / self.cfg.train.grad_accum) * self.cfg.train.epochs
+        steps = math.ceil(self.batches_per_epoch / self.cfg.train.grad_accum) * self.epochs
         return min(steps, self.cfg.train.max_steps) if self.cfg.train.max_steps else steps
 
     def loader(self, epoch: int, start_batch: int) -> DataLoader:
@@ -284,7 +288,7 @@ class Trainer:
     def fit(self) -> dict:
         """Train to the end (or ``max_steps``); returns the best dev record."""
         p, accum = self.progress, self.cfg.train.grad_accum
-        while p.epoch < self.cfg.train.epochs and not self.done:
+        while p.epoch < self.epochs and not self.done:
             bar = tqdm(total=self.batches_per_epoch, initial=p.batch, desc=f"{self.stage} epoch {p.epoch + 1}",
                        leave=False, **({"disable": True} if self.rank else {}))   # else TQDM_DISABLE decides
             group = []
@@ -313,7 +317,7 @@ class Trainer:
         if self.rank == 0 and sys.stderr.isatty():
             key = "loss" if self.stage == "pretrain" else "f1"
             dev = f", dev {key} {self.last_dev[key]:.4f}" if self.last_dev else ""
-            print(f"{self.out}: epoch {self.progress.epoch}/{self.cfg.train.epochs}, optimiser step "
+            print(f"{self.out}: epoch {self.progress.epoch}/{self.epochs}, optimiser step "
                   f"{self.progress.step}{dev}", file=sys.stderr, flush=True)
 
     @property

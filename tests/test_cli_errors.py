@@ -20,8 +20,8 @@ OFFLINE = "offline"       # the row runs with HF_HUB_OFFLINE=1 and empty weight 
 # (id, command line with {placeholders}, words the one stderr line must contain, flags)
 ROWS = [
     ("epochs-0", "pretrain --data {toy} --out {out} --epochs 0", "--epochs: 0 must be at least 1", ""),
-    ("set-epochs-negative", "pretrain --data {toy} --out {out} --set train.epochs=-1",
-     "train.epochs=-1 must be at least 1", ""),
+    ("set-epochs-negative", "pretrain --data {toy} --out {out} --set train.epochs_pretrain=-1",
+     "train.epochs_pretrain=-1 must be at least 1", ""),
     ("max-steps-negative", "pretrain --data {toy} --out {out} --max-steps -1", "--max-steps: -1 must be 0", ""),
     ("batch-size-0", "pretrain --data {toy} --out {out} --batch-size 0", "--batch-size: 0 must be at least 1", ""),
     ("grad-accum-0", "finetune --task desire --init none --data {toy} --out {out} --grad-accum 0",
@@ -59,7 +59,7 @@ ROWS = [
     ("init-none-over-a-run", "reproduce --init none --data {toy} --out {run} " + TINY,
      "holds a run with pretraining", ""),
     ("other-settings-over-a-run", "reproduce --data {toy} --out {run} --epochs 2 --batch-size 4 --max-steps 1",
-     "train.epochs", ""),
+     "train.epochs_pretrain", ""),
     ("resume-nothing", "pretrain --data {toy} --out {out} --resume", "nothing to resume", ""),
     ("run-exists", "pretrain --data {toy} --out {run}", "pass --resume to continue it", ""),
     ("out-is-a-file", "pretrain --data {toy} --out {file}", "is a file, not a folder", ""),
@@ -155,7 +155,8 @@ def test_reproduce_takes_the_training_options_and_no_abbreviation(capsys):
     assert (args.seed, args.seeds, args.epochs, args.device, args.max_steps) == (7, 1, 2, "cpu", 3)
     from sydes_mini.commands._common import explicit_overrides
     cfg = get_config("smoke", explicit_overrides(args, skip=("data",)))
-    assert (cfg.seed, cfg.train.epochs, cfg.train.max_steps, cfg.train.grad_accum) == (7, 2, 3, 2)
+    assert (cfg.seed, cfg.train.epochs_pretrain, cfg.train.epochs_finetune, cfg.train.max_steps,
+            cfg.train.grad_accum) == (7, 2, 2, 3, 2)
     for command in ("pretrain", "finetune", "reproduce", "bench", "evaluate"):
         with pytest.raises(SystemExit):
             main([command, "--help"])

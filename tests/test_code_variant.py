@@ -127,7 +127,7 @@ def test_both_variants_train_end_to_end(tmp_path, variant):
     from sydes_mini.toy import synth
     from sydes_mini.train import train_stage
     toy = synth(tmp_path / "toy", n_train=8, n_dev=4, n_test=4, seed=1)
-    cfg = get_config("smoke", [f"data.root={toy}", "train.batch_size=4", "train.epochs=1", f"variant={variant}"])
+    cfg = get_config("smoke", [f"data.root={toy}", "train.batch_size=4", "train.epochs_pretrain=1", "train.epochs_finetune=1", f"variant={variant}"])
     pretrain = train_stage(cfg, "pretrain", tmp_path / "run" / "pretrain")
     finetune = train_stage(cfg, "finetune", tmp_path / "run" / "desire", "desire", tmp_path / "run" / "pretrain")
     assert pretrain["steps"] == finetune["steps"] == 2

@@ -1,4 +1,6 @@
 """Profiles, overrides by name, JSON round trip."""
+import json
+
 import pytest
 
 from sydes_mini.config import Config, config_from_parameters, get_config
@@ -15,7 +17,8 @@ def test_full_profile_is_the_paper_recipe():
     assert (cfg.model.latent_dim, cfg.model.text_decoder_output_dim) == (512, 512)
     assert cfg.train.pretrain_weights == {"rec": 1.0, "si": 0.5, "dc": 0.025, "itc": 0.5}
     assert cfg.train.finetune_weights == {"cls": 1.0, "itc": 0.4}
-    assert cfg.train.batch_size * cfg.train.grad_accum == 64 and cfg.train.epochs == 50
+    assert cfg.train.batch_size * cfg.train.grad_accum == 64
+    assert cfg.train.epochs_pretrain == cfg.train.epochs_finetune == 50
 
 
 def test_overrides_are_parsed_by_field_type():
@@ -50,6 +53,15 @@ def test_json_round_trip(tmp_path):
     assert again == cfg and again.to_json() == cfg.to_json()
 
 
+def test_a_config_saved_with_one_epochs_field_loads_as_both_stages(tmp_path):
+    old = json.loads(get_config("smoke").to_json())
+    del old["train"]["epochs_pretrain"], old["train"]["epochs_finetune"]
+    old["train"]["epochs"] = 7
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    cfg = Config.load(tmp_path / "config.json")
+    assert (cfg.train.epochs_pretrain, cfg.train.epochs_finetune) == (7, 7)
+
+
 def test_unknown_profile():
     with pytest.raises(ValueError, match="smoke"):
         get_config("huge")
@@ -57,9 +69,10 @@ def test_unknown_profile():
 
 def test_notebook_parameters_none_keeps_the_profile_and_overrides_come_first():
     smoke = get_config("smoke")
-    cfg = config_from_parameters("smoke", ["train.epochs=9", "model.mask_ratio=0.5"], epochs=2, seed=None,
+    cfg = config_from_parameters("smoke", ["train.epochs_pretrain=9", "model.mask_ratio=0.5"], epochs=2, seed=None,
                                  data_root="data/x", device="cpu")
-    assert cfg.train.epochs == 2 and cfg.model.mask_ratio == 0.5 and cfg.seed == smoke.seed
+    assert cfg.train.epochs_pretrain == cfg.train.epochs_finetune == 2   # `epochs` is both stages' epochs
+    assert cfg.model.mask_ratio == 0.5 and cfg.seed == smoke.seed
     assert cfg.data.root == "data/x" and cfg.train.device == "cpu" and cfg.train.batch_size == smoke.train.batch_size
     with pytest.raises(ValueError, match="unknown notebook parameter.*'epoch'"):
         config_from_parameters("smoke", epoch=1)

@@ -9,7 +9,7 @@ from sydes_mini.paper_tables import load_summary
 from sydes_mini.reproduce import data_fingerprint, format_summary, reproduce
 from sydes_mini.toy import synth
 
-TINY = ["train.epochs=1", "train.batch_size=6"]
+TINY = ["train.epochs_pretrain=1", "train.epochs_finetune=1", "train.batch_size=6"]
 
 
 @pytest.fixture(scope="module")

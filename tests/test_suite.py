@@ -1,16 +1,18 @@
 """The ablation suite (issue 11): every registry row x seeds, shared pretraining, resumable, one results file;
 and the book's committed results file matches the registry and the smoke profile of this checkout."""
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from sydes_mini.labels import TASKS
-from sydes_mini.paper_tables import MAIN, RUNS
-from sydes_mini.suite import claims, config_sha, format_results, pretrain_config, row_config, stats, suite
+from sydes_mini.paper_tables import MAIN, RUNS, paper_value
+from sydes_mini.suite import (claims, config_sha, floors, format_results, measured_runs, pretrain_config, results_table,
+                              row_config, row_difference, seed_scores, stats, suite)
 from sydes_mini.toy import settings, synth
 
-TINY = ["train.epochs=1", "train.batch_size=6", "train.max_steps=1"]
+TINY = ["train.epochs_pretrain=1", "train.epochs_finetune=1", "train.batch_size=6", "train.max_steps=1"]
 ROWS = [MAIN, "table4/no-finetune-itc", "table3/sydes-b", "table3/tfidf"]
 BOOK_RESULTS = Path(__file__).resolve().parent.parent / "book" / "results" / "toy_suite.json"
 
@@ -107,3 +109,30 @@ def test_claims_are_computed_from_the_numbers_and_say_when_a_row_is_missing():
     assert tfidf["holds"] is False and tfidf["text"].startswith("does not hold")
     report["rows"]["table5/mixed-scale"] = entry(65, 90, 92, std=7.0)        # a gap of 20 < 3 x std 7
     assert not {tuple(c["rows"]): c for c in claims(report)}[("table5/mixed-scale", "table5/global-only")]["holds"]
+
+
+def test_book_views_of_a_report_keep_registry_order_and_put_the_paper_beside_each_row():
+    rows = {"table5/global-only": entry(9, 90, 94, std=2.0), MAIN: entry(70, 90, 92), "table3/tfidf": entry(33, 42, 55, std=0.0)}
+    for e, seeds in zip(rows.values(), ([8, 10], [69, 71], [33])):
+        e["per_seed"] = {t: {"f1": seeds} for t in TASKS}
+    report = {"rows": rows}
+    assert measured_runs(report) == [MAIN, "table3/tfidf", "table5/global-only"]           # RUNS order
+    table = results_table(report).set_index("row")
+    assert table.loc["table5/global-only", "desire (toy)"] == "9.0 ± 2.0"
+    assert table.loc[MAIN, "desire (paper, MSED)"] == paper_value(3, "sydes", "desire", "f1")   # the first table with the row
+    assert math.isnan(table.loc["table3/tfidf", "emotion (paper, MSED)"])                     # ours only: no paper value
+    bars = seed_scores(report)
+    assert len(bars) == 2 * len(TASKS) and "table3/tfidf" not in set(bars["label"])          # no seeds to plot
+    assert bars.set_index(["label", "task"]).loc[(MAIN, "desire"), "seeds"] == [69, 71]
+    majority = {t: {"majority": {"f1": 0.25}} for t in TASKS}
+    assert floors(report, majority) == {"majority class": {t: 25.0 for t in TASKS},
+                                        "TF-IDF (text)": {"desire": 33, "emotion": 42, "sentiment": 55}}
+    assert list(floors({"rows": {}})) == []
+
+
+def test_row_difference_is_b_minus_a_and_calls_a_gap_a_result_only_beyond_three_std():
+    report = {"rows": {MAIN: entry(80, 90, 92, std=2.0), "variants/paper": entry(70, 89, 92, std=3.0)}}
+    table = row_difference(report, MAIN, "variants/paper")
+    assert table.loc["desire", "variants/paper - main"] == -10.0 and table.loc["desire", "beyond 3 std"]   # 10 > 9
+    assert table.loc["emotion", "variants/paper - main"] == -1.0 and not table.loc["emotion", "beyond 3 std"]
+    assert table.loc["desire", MAIN] == "80.0 ± 2.0" and table.loc["desire", "variants/paper"] == "70.0 ± 3.0"

@@ -19,7 +19,7 @@ def toy(tmp_path_factory):
 
 
 def cfg_for(toy, *extra):
-    return get_config("smoke", [f"data.root={toy}", "train.batch_size=4", "train.epochs=1", *extra])
+    return get_config("smoke", [f"data.root={toy}", "train.batch_size=4", "train.epochs_pretrain=1", "train.epochs_finetune=1", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_a_terminal_sees_one_line_per_epoch_and_a_notebook_none(toy, pretrained,
     for stream, expected in ((Terminal(), 2), (io.StringIO(), 0)):
         monkeypatch.setattr(sys, "stderr", stream)
         out = tmp_path / f"ft{expected}"
-        train_stage(cfg_for(toy, "train.epochs=2"), "finetune", out, task="emotion", init=pretrained)
+        train_stage(cfg_for(toy, "train.epochs_finetune=2"), "finetune", out, task="emotion", init=pretrained)
         lines = [l for l in stream.getvalue().replace("\r", "\n").splitlines() if l.startswith(f"{out}: epoch")]
         assert len(lines) == expected, stream.getvalue()
         if expected:

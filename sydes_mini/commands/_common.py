@@ -13,8 +13,8 @@ import argparse
 import functools
 import sys
 
-# command-line option -> config field (applied after --set, so an explicit option wins)
-OPTION_FIELDS = {"epochs": "train.epochs", "batch_size": "train.batch_size", "grad_accum": "train.grad_accum",
+# command-line option -> config field(s) (applied after --set, so an explicit option wins)
+OPTION_FIELDS = {"epochs": ("train.epochs_pretrain", "train.epochs_finetune"), "batch_size": "train.batch_size", "grad_accum": "train.grad_accum",
                  "seed": "seed", "device": "train.device", "precision": "train.precision",
                  "num_workers": "data.num_workers", "save_every_steps": "train.save_every_steps",
                  "max_steps": "train.max_steps", "data": "data.root"}
@@ -74,7 +74,7 @@ def add_common(p: argparse.ArgumentParser, out_help: str, resume: bool = True) -
                    help="MSED-format folder (default: the profile's, data/toy for smoke, generated when "
                         "missing; data/MSED for full)")
     p.add_argument("--out", required=True, metavar="RUN", help=out_help)
-    p.add_argument("--epochs", type=positive_int, metavar="N", help="epochs per stage (paper: 50)")
+    p.add_argument("--epochs", type=positive_int, metavar="N", help="epochs of each stage it trains (sets train.epochs_pretrain and train.epochs_finetune; paper: 50; smoke: 5 and 8)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="global batch per optimiser micro-step, split over torchrun processes (authors: 32)")
     p.add_argument("--grad-accum", type=positive_int, metavar="N",
@@ -100,8 +100,9 @@ def add_common(p: argparse.ArgumentParser, out_help: str, resume: bool = True) -
 
 def explicit_overrides(args: argparse.Namespace, skip: tuple[str, ...] = ()) -> list[str]:
     """``--set`` items, then the explicit options as ``field=value`` (so an explicit option wins)."""
-    explicit = [f"{field}={getattr(args, opt)}" for opt, field in OPTION_FIELDS.items()
-                if opt not in skip and getattr(args, opt, None) is not None]
+    from ..config import fields_of
+    explicit = [f"{field}={getattr(args, opt)}" for opt, target in OPTION_FIELDS.items()
+                if opt not in skip and getattr(args, opt, None) is not None for field in fields_of(target)]
     return [*args.overrides, *explicit]
 
 

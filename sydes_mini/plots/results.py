@@ -146,7 +146,7 @@ def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title:
 
     stages: {row title: (:func:`read_log` of its ``metrics.jsonl``, {loss term: weight})}.
     """
-    fig, axes = plt.subplots(len(stages), 3, figsize=(13, 2.9 * len(stages)), squeeze=False)
+    fig, axes = plt.subplots(len(stages), 3, figsize=(13, 2.9 * len(stages)), squeeze=False, layout="constrained")
     for (terms_ax, lr_ax, dev_ax), (name, (log, weights)) in zip(axes, stages.items()):
         dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
         train = log.drop(dev.index)
@@ -167,8 +167,7 @@ def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title:
         for ax in (terms_ax, lr_ax, dev_ax):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.suptitle(title)
-    fig.tight_layout()
+    fig.suptitle(title)       # constrained layout keeps it clear of the top row's titles
     return fig
 
 
@@ -184,8 +183,8 @@ def suite_bars(results: pd.DataFrame, floors: dict[str, dict[str, float]]) -> Fi
     (a list of per-seed F1, %)."""
     tasks = list(dict.fromkeys(results.task))
     labels = list(dict.fromkeys(results.label))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 0.45 * len(labels) + 1.6), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 0.45 * len(labels) + 1.9), sharey=True,
+                             squeeze=False, layout="constrained")
     styles = ["--", ":", "-."]
     for ax, task in zip(axes[0], tasks):
         part = results[results.task == task].set_index("label").reindex(labels)
@@ -199,6 +198,6 @@ def suite_bars(results: pd.DataFrame, floors: dict[str, dict[str, float]]) -> Fi
         ax.set(title=task, xlabel="test macro-F1 (%)", xlim=(0, 100), yticks=y)
         ax.set_yticklabels(labels, fontsize=8)
         ax.invert_yaxis()
-    axes[0][0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    if floors:   # below the panels, where it hides no bar
+        fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=len(floors), fontsize=8)
     return fig
