@@ -202,12 +202,12 @@ plt.close(fig)
 # bright patch with the image above it: is it a banner at the edge, or background?
 # ```
 #
-# Read this figure with care. With **random weights** the maps say nothing about the caption:
-# the brightest patches (the largest weight here is {glue:text}`attn_max_ratio` times the uniform
-# $1/980$) come from random projections of the image tokens, which is why much the same patches
-# light up for every word. A model trained on the toy world should learn to look at the banners
-# for desire; whether the smoke model does after a few CPU minutes is what this page shows
-# when a fine-tuned checkpoint exists.
+# Read this figure with care. A map is one word of one post; the largest weight here is
+# {glue:text}`attn_max_ratio` times the uniform $1/980$. With random weights the bright patches come
+# from random projections of the image tokens, so much the same patches light up for every word and
+# the maps say nothing about the caption; a model trained on the toy world should learn to look at
+# the banners for desire. One picture cannot tell these apart: the next section measures where the
+# attention goes over many posts.
 #
 # ## Where does the attention go? (measured, not drawn)
 #
