@@ -1,7 +1,7 @@
 """``ablations``: every run of the paper-table registry x seeds, resumable, one results file (issue 11)."""
 from __future__ import annotations
 
-from ._common import clean_errors, positive_int
+from ._common import add_overrides, add_profile, clean_errors, positive_int
 
 
 @clean_errors
@@ -21,10 +21,8 @@ def register(sub) -> None:
                                    "variant=paper, the TF-IDF baseline) for --seeds seeds, sharing one "
                                    "pretraining between rows that differ only in fine-tuning. Finished stages "
                                    "are skipped and interrupted ones resumed. Writes OUT/results.json: per row "
-                                   "its command, overrides, seeds, per-seed and mean +- std test metrics (%).",
-                       allow_abbrev=False)
-    p.add_argument("--profile", default="smoke", choices=["smoke", "full"],
-                   help="smoke: the toy world (generated when missing); full: data/MSED, the paper's recipe")
+                                   "its command, overrides, seeds, per-seed and mean +- std test metrics (%).")
+    add_profile(p)
     p.add_argument("--data", metavar="DIR", help="MSED-format folder (default: data/toy for smoke, data/MSED for full)")
     p.add_argument("--out", default="runs/suite", metavar="DIR", help="suite folder (default: runs/suite)")
     p.add_argument("--seeds", type=positive_int, default=3, metavar="N", help="seeds per row: seed, seed+1, ... (default 3)")
@@ -32,6 +30,5 @@ def register(sub) -> None:
                    help="only these runs of the registry, e.g. main,table5/mixed-scale (repeatable; default: all)")
     p.add_argument("--results", metavar="FILE.json",
                    help="also write the results here, e.g. book/results/toy_suite.json (the book's copy)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field for every row (quick tries only: the book's results use none)")
+    add_overrides(p, "model.mask_ratio=0.5, for every row (quick tries only: the book's results use none)")
     p.set_defaults(func=run)
