@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -114,10 +115,25 @@ def optimiser_step(optimizer, scaler, grad_clip: float) -> torch.Tensor:
     return norm
 
 
+def die_with_launcher() -> None:
+    """Under ``torchrun`` each worker runs in a session of its own, so killing the launcher (``kill -9``, a job
+    scheduler, the OOM killer) would leave the workers training on and writing into the run folder, racing a
+    ``--resume`` of the same run. On Linux, ask the kernel to kill this worker when its launcher dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:                           # the launcher died before the request was made
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def distributed() -> tuple[int, int]:
-    """(rank, world size); under ``torchrun`` starts the process group (gloo on CPU, nccl on CUDA)."""
+    """(rank, world size); under ``torchrun`` starts the process group (gloo on CPU, nccl on CUDA) in a worker
+    that dies with its launcher."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
+        die_with_launcher()
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 

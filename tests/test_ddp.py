@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,6 +61,28 @@ def torchrun(*args, port):
             "-m", "sydes_mini", *args]
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:                             # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def alive(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; workers die with torchrun on Linux")
 def test_two_processes_killed_and_resumed_equal_uninterrupted(tmp_path_factory, tmp_path):
     toy = synth(tmp_path_factory.mktemp("toy16"), n_train=16, n_dev=4, n_test=4, seed=6)
     whole, broken = tmp_path / "whole", tmp_path / "broken"
@@ -76,11 +99,19 @@ def test_two_processes_killed_and_resumed_equal_uninterrupted(tmp_path_factory, 
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)                             # torchrun and both workers
+    workers = children(proc.pid)
+    assert len(workers) == 2, workers
+    os.killpg(proc.pid, signal.SIGKILL)         # torchrun only: each worker runs in a session of its own
     proc.wait()
+    deadline = time.time() + 60                 # the workers must die with their launcher, not train on
+    while any(alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(w) for w in workers), "workers outlived their killed torchrun"
     assert not (broken / "pretrain" / "done.json").exists()
-    subprocess.run(torchrun(*run, "--out", str(broken), "--resume", port=29520), check=True, capture_output=True,
-                   env=env, timeout=600)
+    assert 1 <= load_weights(broken / "pretrain" / "last.safetensors")[1]["step"] < 6   # resumed mid-run
+    resumed = subprocess.run(torchrun(*run, "--out", str(broken), "--resume", port=29520), capture_output=True,
+                             text=True, env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
     for name in ("last.safetensors", "best.safetensors"):
         a, meta = load_weights(whole / "pretrain" / name)
         b, _ = load_weights(broken / "pretrain" / name)
