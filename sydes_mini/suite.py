@@ -288,10 +288,34 @@ def claims(report: dict) -> list[dict]:
         [MAIN, "table5/global-only"], crops_help,
         lambda m, g: f"desire {_cell(m, 'desire')} against {_cell(g, 'desire')} "
                      f"({m['mean']['desire']['f1'] - g['mean']['desire']['f1']:+.1f} points)")
+    def beats_on_every_task(m, s):
+        return all(m["mean"][t]["f1"] > s["mean"][t]["f1"] for t in TASKS)
+
+    def side_by_side(m, s):
+        return "; ".join(f"{t} {_cell(m, t)} vs {_cell(s, t)}" for t in TASKS)
+
     for single in ("table9/text-only", "table9/image-only"):
         add(f"image + text beats {single.split('/')[1].replace('-', ' ')} (Table 9) on every task",
-            [MAIN, single], lambda m, s: all(m["mean"][t]["f1"] > s["mean"][t]["f1"] for t in TASKS),
-            lambda m, s: "; ".join(f"{t} {_cell(m, t)} vs {_cell(s, t)}" for t in TASKS))
+            [MAIN, single], beats_on_every_task, side_by_side)
+    add("pretraining helps: the complete model beats SyDES-B (no pretraining) on every task (Tables 3 and 4)",
+        [MAIN, "table3/sydes-b"], beats_on_every_task, side_by_side)
+    add("L_itc in fine-tuning helps: rec+itc+si+dc / itc+cls beats rec+itc+si+dc / cls on every task (Table 4)",
+        [MAIN, "table4/no-finetune-itc"], beats_on_every_task, side_by_side)
+    steps = [
+        ("each pretraining loss adds to desire: rec, + itc, + si, + dc (Table 4)",
+         ["table4/rec", "table4/rec-itc", "table4/rec-itc-si", MAIN]),
+        ("the reconstruction decoder, then the aggregator, add to desire (Table 5, steps 1 to 3)",
+         ["table5/mixed-scale", "table5/reconstruction", MAIN]),
+    ]
+    for claim, needed in steps:
+        add(claim, needed,
+            lambda *r: all(a["mean"]["desire"]["f1"] < b["mean"]["desire"]["f1"] for a, b in zip(r, r[1:])),
+            lambda *r, names=[run.split("/")[-1] for run in needed]:
+                "desire " + " -> ".join(f"{_cell(e, 'desire')} ({name})" for name, e in zip(names, r)))
+    masks = ["table6/mask-0.25", "table6/mask-0.50", MAIN, "table6/mask-0.90"]
+    add("the mask ratio 0.75 gives the best desire of 0.25, 0.5, 0.75 and 0.9 (Table 6)", masks,
+        lambda *r: r[2]["mean"]["desire"]["f1"] == max(e["mean"]["desire"]["f1"] for e in r),
+        lambda *r: "desire " + ", ".join(f"{ratio} {_cell(e, 'desire')}" for ratio, e in zip((0.25, 0.5, 0.75, 0.9), r)))
     add("text only reaches the TF-IDF baseline on every task (toy-world target)",
         ["table9/text-only", "table3/tfidf"], lambda s, b: all(s["mean"][t]["f1"] >= b["mean"][t]["f1"] for t in TASKS),
         lambda s, b: "; ".join(f"{t} {_cell(s, t)} vs TF-IDF {b['mean'][t]['f1']:.1f}" for t in TASKS))
