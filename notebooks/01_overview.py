@@ -112,8 +112,9 @@ for task in TASKS:
 # caption token look at the patches of all five views, and the *head* turns what it read
 # into class scores (L_cls, chapter 6). L_itc pulls matching image and caption together. The
 # shapes under each box are the tensors that part returns, traced from a live model of each
-# profile (B = batch, 4B = the crops of B images; the image decoder returns the pixels of
-# every crop patch and one vector z per crop).
+# profile (B = batch, 4B = the crops of B images, L = the caption's length in tokens, which each
+# batch cuts to its longest caption; the image decoder returns the pixels of every crop patch
+# and one vector z per crop).
 
 # %%
 architecture = {p: profile_shapes(p) for p in ("smoke", "full")}
@@ -226,9 +227,12 @@ plt.close(fig)
 # %%
 ladder_file = Path("../book/hardware.json")
 ladder = json.loads(ladder_file.read_text()) if ladder_file.is_file() else {}
-pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for k, v in entry.items()}}
-              for rung, entry in ladder.items()]).set_index("rung") if ladder else \
-    f"{ladder_file} is not here (this notebook runs outside the repository): the README's hardware ladder has the times"
+if ladder:
+    with pd.option_context("display.max_colwidth", None):           # every cell whole, not cut at 50 characters
+        display(pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for k, v in entry.items()}}
+                              for rung, entry in ladder.items()]).set_index("rung"))
+else:
+    print(f"{ladder_file} is not here (this notebook runs outside the repository): the README's hardware ladder has the times")
 
 # %% [markdown]
 # ### The full reproduction on a GPU: measured once, estimated for the rest
@@ -261,7 +265,7 @@ if gpu_file.is_file() and estimates_file.is_file():
         tflops = estimated["assumed_sustained_tflops"][gpu]
         rows.append({"GPU": gpu, "how": f"estimate at {tflops:.0f} TFLOP/s (assumed)", "TFLOP/s achieved": None,
                      "h per Table 2 run": hours, f"h for {runs} runs": runs * hours})
-    gpu_table = pd.DataFrame(rows).set_index("GPU").round(1).fillna("–")   # –: not measured
+    gpu_table = pd.DataFrame(rows).set_index("GPU").round(1).astype(object).fillna("–")   # –: not measured
 else:
     gpu_table = "book/gpu_bench.json is not here (this notebook runs outside the repository): see the README"
 gpu_table

@@ -234,11 +234,11 @@ plt.close(fig)
 # (weights: {glue:text}`weights_state`; $\mathcal{L}_{rec}$ = {glue:text}`rec_loss`).
 # ```
 #
-# Be clear about what this picture is. With the smoke model's **random weights** the masked
-# patches come back as noise: nothing has been learned yet. When the smoke pretraining has run
-# (`make book` runs it first), this page loads its checkpoint and the caption above says so; a
-# few CPU minutes on a tiny model can at best bring back coarse colours, not the banners' shapes.
-# The paper's Fig. 5 shows a ViT-B/16 trained for 50 epochs on MSED; to see that quality run
+# Be clear about what this picture is: the caption names the weights that drew it. On the smoke
+# profile they are the smoke pretraining's (this page trains it first when `runs/smoke` is
+# missing), and a few CPU minutes on a tiny model bring back coarse colours at best, not the
+# banners' edges; with untrained weights (the full profile before its pretraining) the masked
+# patches come back as noise. The paper's Fig. 5 shows a ViT-B/16 trained for 50 epochs on MSED; to see that quality run
 # this chapter with `profile = "full"` after a full pretraining.
 #
 # ## An experiment: does the caption help the reconstruction?
@@ -267,7 +267,7 @@ glue("caption_verdict", f"{verdict} ({change:+.1f} % L_rec, {len(dataset)} image
      f"{'trained by the smoke pipeline' if trained else 'random'})", display=False)
 fig, ax = plt.subplots(figsize=(6, 1.8))
 ax.barh(list(rec_by_caption), list(rec_by_caption.values()), color=["#4c72b0", "#dd8452", "#8c8c8c"])
-ax.set(xlabel="L_rec on the masked patches (eq. 2)")
+ax.set(xlabel=r"$\mathcal{L}_{rec}$ on the masked patches (eq. 2)")
 ax.invert_yaxis()
 glue("fig_caption_experiment", fig, display=False)
 plt.close(fig)
@@ -276,7 +276,9 @@ plt.close(fig)
 # ```{glue:figure} fig_caption_experiment
 # :name: fig-caption-experiment
 #
-# L_rec of the same images and masks under three captions.
+# $\mathcal{L}_{rec}$ of the same images and the same masks under three captions (longer bar:
+# the hidden patches are harder to paint back). Notice how little the bars differ: the sentence
+# below gives the change in per cent.
 # ```
 #
 # Measured here: {glue:text}`caption_verdict`. On the toy world most of a crop is flat

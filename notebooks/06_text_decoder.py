@@ -203,11 +203,13 @@ plt.close(fig)
 # ```
 #
 # Read this figure with care. A map is one word of one post; the largest weight here is
-# {glue:text}`attn_max_ratio` times the uniform $1/980$. With random weights the bright patches come
-# from random projections of the image tokens, so much the same patches light up for every word and
-# the maps say nothing about the caption; a model trained on the toy world should learn to look at
-# the banners for desire. One picture cannot tell these apart: the next section measures where the
-# attention goes over many posts.
+# {glue:text}`attn_max_ratio` times the uniform $1/980$. The global view is the authors' centre
+# square of the post, so the banners at the image's edges are not in it (chapter 3): its maps stay
+# dark. Expect the words' maps to look alike. With random weights the bright patches come from
+# random projections of the image tokens, the same for every word; trained on the toy world, they
+# look alike for another reason: the desire is in the image, not in any one word, so every word
+# has the same reason to look at the banners. One picture cannot tell these apart: the next
+# section measures where the attention goes over many posts.
 #
 # ## Where does the attention go? (measured, not drawn)
 #
@@ -265,8 +267,8 @@ glue("banner_keys", f"{100 * np.mean(banner_keys):.1f}", display=False)
 glue("banner_verdict", ("looks at the banners more than uniform attention would" if banner_ratio > 1.5 else
                         "does not single out the banners: they get about what uniform attention would give"
                         if banner_ratio > 0.67 else "looks at the banners less than uniform attention would")
-     + f" ({banner_ratio:.2f} times their share of the keys; weights: "
-     + ("trained by the smoke pipeline)" if trained else "random)"), display=False)
+, display=False)
+glue("banner_ratio", f"{banner_ratio:.2f}", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_attn_shares
@@ -276,9 +278,10 @@ glue("banner_verdict", ("looks at the banners more than uniform attention would"
 # patches ({glue:text}`banner_keys` % of the keys); dashed and black marks: uniform attention.
 # ```
 #
-# Measured here, the decoder {glue:text}`banner_verdict`: {glue:text}`banner_attention` % of the
-# attention lands on the banners. This sentence is computed from the numbers above, so it
-# stays true when the model changes.
+# Measured here (weights: {glue:text}`weights_state`), the decoder {glue:text}`banner_verdict`:
+# {glue:text}`banner_attention` % of the attention lands on the banners, {glue:text}`banner_ratio`
+# times their {glue:text}`banner_keys` % share of the keys. This sentence is computed from the
+# numbers above, so it stays true when the model changes.
 #
 # ## Summary
 #
@@ -305,8 +308,9 @@ glue("banner_verdict", ("looks at the banners more than uniform attention would"
 # with random weights it is close to uniform (0.2 each).
 # ````
 #
-# **Exercise 2.** Build the model with `model.use_crops=False` (Table 5, step 0). What is the shape of the
-# attention, and so of the keys, now? Complete the cell below.
+# **Exercise 2.** Build the model with `model.use_crops=False` (the global view only: our row
+# `table5/global-only`). What is the shape of the attention, and so of the keys, now? Complete the
+# cell below.
 #
 # ````{dropdown} Hint
 # Build with `get_config(profile, ["model.use_crops=false"])` and pass `crops=None`.

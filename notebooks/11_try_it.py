@@ -170,7 +170,8 @@ glue("caption_0", examples[0].caption, display=False)
 # ```{glue:figure} fig_bars_2
 # :name: fig-bars-2
 #
-# The third test post.
+# The third test post. Notice how sure each panel is: one bar near 1 means the model found a
+# cue for that task; probabilities spread over several classes mean it did not.
 # ```
 #
 # ## Where the desire model looks
@@ -183,15 +184,18 @@ n = len(prediction.tokens)
 mean_attention = prediction.attention[1:n - 1].mean(0, keepdim=True)  # [1, 5*P] over the words (no start/end)
 fig = attention_maps(prediction.global_view, prediction.crops, mean_attention, {"whole caption": 0})
 glue("fig_attention", fig, display=False)
+glue("global_share", f"{100 * mean_attention[0, :mean_attention.shape[1] // 5].sum().item():.1f}", display=False)
 plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_attention
 # :name: fig-attention-try
 #
-# The post (top) and the cross-attention of its caption “{glue:text}`caption_0`” on the global view
-# (left) and the four crops (right). Notice whether the bright patches sit where the image shows the
-# banners at the edges that carry the desire (in the crops), or elsewhere.
+# The post's views (top) and the cross-attention of its caption “{glue:text}`caption_0`” on the
+# global view (left) and the four crops (right), one colour scale. The global view is the centre
+# of the post, without the banners at its edges; it gets {glue:text}`global_share` % of the
+# attention (uniform: 20 %). Notice whether the bright patches in the crops sit on the banners or
+# on the background.
 # ```
 #
 # ## An experiment: paint out the banners

@@ -95,8 +95,8 @@ print(table[["code", "smoke", "full", "paper"]].to_string())
 # The same table with the paper's symbols (the printed check above is folded):
 
 # %% mystnb={"markdown_format": "myst"}
-rows = ["| symbol | meaning | code | smoke | full | paper |", "|---|---|---|---|---|---|"]
-rows += [f"| {r.symbol} | {r.meaning} | `{r.code}` | `{r.smoke}` | `{r.full}` | {r.paper} |" for r in table.itertuples()]
+rows = ["| symbol | paper | meaning | code | smoke | full |", "|---|---|---|---|---|---|"]
+rows += [f"| {r.symbol} | {r.paper} | {r.meaning} | `{r.code}` | `{r.smoke}` | `{r.full}` |" for r in table.itertuples()]
 Markdown("\n".join(rows))
 
 # %% [markdown]

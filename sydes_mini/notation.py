@@ -39,9 +39,9 @@ SYMBOLS = [
     (r"$\mathcal{L}_{si}$", "local–global similarity loss", "losses.similarity_loss", None, "eq. 4"),
     (r"$\mathcal{L}_{dc}$", "distribution-consistency loss", "losses.distribution_consistency_loss", None, "eq. 5"),
     (r"$\mathcal{L}_{cls}$", "classification loss", "losses.classification_loss", None, "eq. 6"),
-    (r"$\mathcal{L}_p$, $\lambda_\cdot$", "pretraining objective and its weights",
+    (r"$\mathcal{L}_p$, $\lambda$", "pretraining objective and its weights",
      "objectives.pretrain_objective, cfg.train.pretrain_weights", None, "eq. 7"),
-    (r"$\mathcal{L}_f$, $\lambda_\cdot$", "fine-tuning objective and its weights",
+    (r"$\mathcal{L}_f$, $\lambda$", "fine-tuning objective and its weights",
      "objectives.finetune_objective, cfg.train.finetune_weights", None, "eq. 8"),
 ]
 

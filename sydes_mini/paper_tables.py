@@ -107,11 +107,11 @@ RUNS: dict[str, RunSpec] = {
                                   note="crops enter the text decoder, no reconstruction decoder: only L_itc "
                                        "is defined in pretraining"),
     "table5/global-only": RunSpec(("model.use_crops=false", "train.pretrain_losses=itc"),
-                                  note="not in the paper: table5/mixed-scale without the crops (the global view "
-                                       "only), so the two differ in the mixed-scale views alone"),
+                                  note="not in the paper: table5/mixed-scale without the crops, that is the global "
+                                       "view only, so the two differ in the mixed-scale views alone"),
     "table5/reconstruction": RunSpec(("model.use_aggregator=false", "train.pretrain_losses=rec,itc"),
-                                     note="reconstruction decoder, no aggregator and no consistency losses "
-                                          "(the paper adds both in step 3)"),
+                                     note="reconstruction decoder, no aggregator and no consistency losses; "
+                                          "the paper adds both in step 3"),
     "table6/mask-0.25": RunSpec(("model.mask_ratio=0.25",)),
     "table6/mask-0.50": RunSpec(("model.mask_ratio=0.5",)),
     "table6/mask-0.90": RunSpec(("model.mask_ratio=0.9",)),
@@ -391,7 +391,7 @@ def commands_markdown(profile: str = "full") -> str:
                 parts.append(f"- {label}: same run as above, `{run_dir(f'runs/{profile}', run)}`\n")
                 continue
             seen.add(run)
-            note = f" ({RUNS[run].note})" if RUNS[run].note else ""
+            note = f" — {RUNS[run].note}" if RUNS[run].note else ""
             pm = "\n".join("  " + x for x in papermill_commands(profile, run))
             pm = f"  or with papermill:\n\n  ```bash\n{pm}\n  ```\n" if pm else ""
             parts.append(f"- {label}{note}:\n\n  ```bash\n  {reproduce_command(profile, run)}\n  ```\n\n{pm}")

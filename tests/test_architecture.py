@@ -23,9 +23,9 @@ def test_traced_shapes_follow_the_config(smoke_shapes):
     assert smoke_shapes["image_encoder"] == f"[B, {P + 1}, 64] / [4B, {kept + 1}, 64]"
     assert smoke_shapes["image_decoder"] == f"[4B, {P}, {16 * 16 * 3}] + [4B, {m.image_decoder_width}]"
     assert smoke_shapes["aggregator"] == f"[B, {m.latent_dim}]"
-    # the traced caption is 8 tokens long; the decoder reads all but the end-of-text position
-    assert smoke_shapes["text_encoder"] == "[B, 8, 64]"
-    assert smoke_shapes["text_decoder"] == f"[B, 7, {m.text_decoder_output_dim}]"
+    # the caption's length is named: L tokens; the decoder reads all but the end-of-text position
+    assert smoke_shapes["text_encoder"] == "[B, L, 64]"
+    assert smoke_shapes["text_decoder"] == f"[B, L-1, {m.text_decoder_output_dim}]"
     assert smoke_shapes["head"] == "[B, 7]"                # 7 desire classes
 
 

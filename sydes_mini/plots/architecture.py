@@ -50,8 +50,16 @@ def dims(t: torch.Tensor) -> list[str]:
     return out
 
 
-def _shape(t: torch.Tensor) -> str:
-    return "[" + ", ".join(dims(t)) + "]"
+# the parts whose outputs run along the caption: their second dimension is its length in tokens (L), which
+# training cuts to each batch's longest caption, so the picture names it instead of the traced caption's 8
+TEXT_DIM = {"text_encoder": "L", "text_decoder": "L-1"}
+
+
+def _shape(t: torch.Tensor, part: str = "") -> str:
+    d = dims(t)
+    if part in TEXT_DIM and len(d) > 2:
+        d[1] = TEXT_DIM[part]
+    return "[" + ", ".join(d) + "]"
 
 
 @torch.no_grad()
@@ -64,7 +72,7 @@ def trace_shapes(model) -> dict[str, str]:
         def hook(module, inputs, output):
             outputs = output if isinstance(output, (tuple, list)) else (output,)
             shown = outputs[:SHOWN_OUTPUTS.get(name, 1)]
-            shapes.setdefault(name, []).append(" + ".join(_shape(t) for t in shown))
+            shapes.setdefault(name, []).append(" + ".join(_shape(t, name) for t in shown))
         return hook
 
     handles = [getattr(model, name).register_forward_hook(record(name))

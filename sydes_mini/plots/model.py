@@ -14,6 +14,7 @@ from PIL import Image
 
 from ..model.image_decoder import patchify, unpatchify
 from ..views import SIZE, denormalize
+from .style import overlap_styles
 
 CROP_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right")   # eq. 1 crop order
 
@@ -134,10 +135,8 @@ def loss_curves(x, curves: dict[str, list[float]], xlabel: str, ylabel: str = "l
                 title: str = "", logx: bool = False, reference: dict[str, float] | None = None) -> Figure:
     """Loss against a parameter: one line per entry of ``curves``; ``reference`` draws labelled horizontal lines."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]     # lines that overlap stay distinguishable
-    for k, (label, y) in enumerate(curves.items()):
-        ls, marker = styles[k % len(styles)]
-        ax.plot(x, y, ls=ls, marker=marker, ms=4, mfc="none", label=label)
+    for (label, y), style in zip(curves.items(), overlap_styles(len(curves))):   # lines that overlap stay visible
+        ax.plot(x, y, label=label, **style)
     if logx:
         ax.set_xscale("log")
     for label, y in (reference or {}).items():

@@ -7,6 +7,7 @@ returns a matplotlib ``Figure`` (or a pandas ``Styler`` for tables).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..labels import LABELS
+from .style import overlap_styles
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
@@ -41,7 +43,7 @@ def training_curves(logs: dict[str, pd.DataFrame], title: str = "") -> Figure:
     give one line per loss column (total and each term); dev evaluations
     (records with ``"eval": "dev"``) are drawn as black dots on the total.
     """
-    fig, axes = plt.subplots(1, len(logs), figsize=(4.2 * len(logs), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(logs), figsize=(4.2 * len(logs), 3.8), squeeze=False, layout="constrained")
     for ax, (name, log) in zip(axes[0], logs.items()):
         dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
         train = log.drop(dev.index)
@@ -51,12 +53,11 @@ def training_curves(logs: dict[str, pd.DataFrame], title: str = "") -> Figure:
         if len(dev):
             ax.scatter(dev["step"], dev["loss"], s=40, facecolors="none", edgecolors="black", label="dev total",
                        zorder=3)
-        ax.set(title=name, xlabel="optimiser step", ylabel="loss")
+        ax.set(title=name, xlabel="optimiser step", ylabel="loss (each term unweighted)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -64,8 +65,8 @@ def lr_schedule(schedules: dict[str, dict[str, np.ndarray]], title: str = "") ->
     """Learning rate per optimiser step, one panel per stage: {stage: {group name: [lr at step 0, 1, ...]}}."""
     fig, axes = plt.subplots(1, len(schedules), figsize=(4.6 * len(schedules), 3.2), squeeze=False)
     for ax, (stage, groups) in zip(axes[0], schedules.items()):
-        for name, lrs in groups.items():
-            ax.plot(np.arange(len(lrs)), lrs, label=name)
+        for (name, lrs), style in zip(groups.items(), overlap_styles(len(groups))):   # groups at one rate overlap
+            ax.plot(np.arange(len(lrs)), lrs, label=name, markevery=max(1, len(lrs) // 8), **style)
         ax.set(title=stage, xlabel="optimiser step", ylabel="learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
         ax.grid(alpha=0.3)
@@ -106,8 +107,11 @@ def probability_bars(predictions: dict[str, dict[str, float]], truth: dict[str, 
     """Paper Fig. 3 re-created: the post's ``image`` (if given), then one panel per task with a bar per class;
     the top class in orange, the truth (if given) in bold."""
     n = len(predictions) + (image is not None)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 2.8), squeeze=False)
-    axes = list(axes[0])
+    rows = math.ceil(n / 2)                              # two panels a row: readable at a book's page width
+    fig, axes = plt.subplots(rows, 2, figsize=(8, 2.7 * rows), squeeze=False)
+    axes = list(axes.flat)
+    for extra in axes[n:]:
+        extra.remove()
     if image is not None:
         image_ax = axes.pop(0)
         image_ax.imshow(image)
