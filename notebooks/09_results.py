@@ -200,9 +200,9 @@ suite.results_table(report)
 #   the image (emotion is the background colour, desire the banners). The caption can only add
 #   something where the image's cue is wrong or missing and the caption names the label: the
 #   background shows another emotion's colour in {glue:text}`cue_wrong` of the posts, and the
-#   caption names the emotion in a few of those ({glue:text}`text_only_help` of all posts); a post
-#   with a desire has no banners in {glue:text}`desire_no_banner` of the posts, and the caption names
-#   the desire in {glue:text}`text_desire_help`. That is a few points at most, less than the
+#   caption names the emotion in a few of those ({glue:text}`text_only_help` of all posts);
+#   {glue:text}`desire_no_banner` of all posts have a desire but no banners, and in
+#   {glue:text}`text_desire_help` of all posts the caption also names that desire. That is a few points at most, less than the
 #   seeds' spread; the same wrong backgrounds put a ceiling on emotion and sentiment for any model
 #   that reads the image. On MSED the captions carry much that the photo does not show, which is
 #   where the paper's Table 9 gap comes from.
