@@ -118,8 +118,10 @@ def optimiser_step(optimizer, scaler, grad_clip: float) -> torch.Tensor:
 def die_with_launcher() -> None:
     """Under ``torchrun`` each worker runs in a session of its own, so killing the launcher (``kill -9``, a job
     scheduler, the OOM killer) would leave the workers training on and writing into the run folder, racing a
-    ``--resume`` of the same run. On Linux, ask the kernel to kill this worker when its launcher dies."""
-    if not sys.platform.startswith("linux"):
+    ``--resume`` of the same run. On Linux, ask the kernel to kill this worker when its launcher dies. Only
+    under torchrun's agent (``TORCHELASTIC_RUN_ID``): a rank started by hand from a shell script must not die
+    with that script."""
+    if not sys.platform.startswith("linux") or "TORCHELASTIC_RUN_ID" not in os.environ:
         return
     import ctypes
     PR_SET_PDEATHSIG = 1

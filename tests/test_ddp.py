@@ -120,3 +120,24 @@ def test_two_processes_killed_and_resumed_equal_uninterrupted(tmp_path_factory, 
     strip = [[{k: v for k, v in json.loads(r).items() if k != "samples_per_s"}
               for r in (d / "pretrain" / "metrics.jsonl").read_text().splitlines()] for d in (whole, broken)]
     assert strip[0] == strip[1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+def test_only_torchrun_workers_ask_to_die_with_their_launcher(monkeypatch):
+    import ctypes
+
+    from sydes_mini.train import die_with_launcher
+    calls = []
+
+    class Libc:
+        def prctl(self, *args):
+            calls.append(args)
+            return 0
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda *a, **k: Libc())
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    die_with_launcher()                                  # a rank started by hand: no request
+    assert calls == []
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")
+    die_with_launcher()                                  # under torchrun: PR_SET_PDEATHSIG (1), SIGKILL
+    assert calls == [(1, signal.SIGKILL)]
