@@ -24,7 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from . import cache
 from .config import get_config
 from .data import CONTEXT_LENGTH, collate
-from .device import autocast, get_device, grad_scaler
+from .device import autocast, get_device, grad_scaler, set_matmul_precision
 from .labels import LABELS, TASKS
 from .model import build_model
 from .stages import make_optimizer
@@ -117,6 +117,7 @@ def bench(profile: str = "smoke", device: str = "cpu", batch: int = 8, steps: in
     batch, whose longest caption is the first of ``text_lengths``), peak memory and the machine."""
     cfg = get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none", *overrides])
     dev = get_device(device)
+    set_matmul_precision(cfg.train.precision)
     torch.manual_seed(0)
     model = build_model(cfg, TASK).to(dev).train()
     big = max(batch, AUTHORS_BATCH)

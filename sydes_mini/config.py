@@ -69,7 +69,7 @@ class TrainConfig:
     warmup_pretrain: float = 0.15
     warmup_finetune: float = 0.10
     grad_clip: float = 1.0
-    precision: str = "fp32"              # fp32 | fp16 | bf16 (autocast on CUDA only)
+    precision: str = "fp32"              # fp32 | tf32 | fp16 | bf16 (TF32 and autocast on CUDA only)
     device: str = "auto"
     eval_every_steps: int = 96           # authors evaluate on dev every 96 optimiser steps (+ every epoch end)
     save_every_steps: int = 0            # 0 = only at evaluations
@@ -251,8 +251,8 @@ def validate(cfg: Config) -> None:
         raise ValueError(f"data.text_field={cfg.data.text_field!r}; use caption, title or title+caption")
     if cfg.data.modality not in ("both", "text", "image"):
         raise ValueError(f"data.modality={cfg.data.modality!r}; use both, text or image")
-    if cfg.train.precision not in ("fp32", "fp16", "bf16"):
-        raise ValueError(f"train.precision={cfg.train.precision!r}; use fp32, fp16 or bf16")
+    if cfg.train.precision not in ("fp32", "tf32", "fp16", "bf16"):
+        raise ValueError(f"train.precision={cfg.train.precision!r}; use fp32, tf32, fp16 or bf16")
     m = cfg.model
     if cfg.variant == "code" and m.use_crops and m.use_image_decoder and m.image_decoder_width != m.latent_dim:
         raise ValueError(f"variant=code compares z (model.image_decoder_width={m.image_decoder_width}) with "

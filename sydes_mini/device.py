@@ -1,4 +1,5 @@
-"""Device and precision in one place: ``get_device()`` and ``autocast()`` (mixed precision on CUDA only)."""
+"""Device and precision in one place: ``get_device()``, ``autocast()`` (mixed precision on CUDA only),
+and ``set_matmul_precision()`` (TF32)."""
 from __future__ import annotations
 
 import contextlib
@@ -19,8 +20,8 @@ def get_device(name: str = "auto") -> torch.device:
 
 
 def autocast(device: torch.device, precision: str):
-    """``torch.autocast`` to fp16/bf16 on CUDA; on CPU, or for fp32, a no-op (CPU runs in fp32)."""
-    if device.type != "cuda" or precision == "fp32":
+    """``torch.autocast`` to fp16/bf16 on CUDA; on CPU, or for fp32 and tf32, a no-op (CPU runs in fp32)."""
+    if device.type != "cuda" or precision not in DTYPES:
         return contextlib.nullcontext()
     return torch.autocast("cuda", dtype=DTYPES[precision])
 
@@ -28,3 +29,12 @@ def autocast(device: torch.device, precision: str):
 def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     """Loss scaling for fp16 on CUDA (bf16 and fp32 need none: the scaler is then disabled, a no-op)."""
     return torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and precision == "fp16")
+
+
+def set_matmul_precision(precision: str) -> None:
+    """``tf32``: fp32 weights, activations and gradients, but CUDA matrix products on the TF32 tensor cores
+    (10-bit mantissa like fp16, fp32's range: no loss scaling). Process-wide, so the backward pass (run
+    outside any ``autocast`` block) uses it too; every other precision keeps torch's fp32 matrix products.
+    No effect on the CPU."""
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+

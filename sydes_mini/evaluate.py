@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from .checkpoint import CheckpointError, load_weights
 from .config import Config
 from .data import collate, load_split
-from .device import autocast, get_device
+from .device import autocast, get_device, set_matmul_precision
 from .metrics import compute_metrics
 from .model import build_model
 from .step import finetune_loss, pretrain_loss, to_device
@@ -30,6 +30,7 @@ def is_better(value: float, best: float | None, stage: str) -> bool:
 @torch.no_grad()
 def evaluate(model, loader: DataLoader, cfg: Config, stage: str, task: str | None, device) -> dict:
     """-> {"loss", <term>: mean over samples, and for fine-tuning compute_metrics(...) of the predictions}."""
+    set_matmul_precision(cfg.train.precision)
     was_training = model.training
     model.eval()
     generator = torch.Generator().manual_seed(EVAL_MASK_SEED)

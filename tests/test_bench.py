@@ -25,3 +25,22 @@ def test_caption_lengths_follow_msed():
     assert 10 <= (lengths == 77).sum() <= 20 and lengths.min() >= 4
     longest = msed_caption_lengths(32 * 200, seed=1).reshape(200, 32).max(1)
     assert 40 <= longest.mean() <= 56                                    # ~48 tokens in a batch of 32
+
+
+def test_tf32_is_fp32_with_tf32_matrix_products_and_no_autocast():
+    import torch
+    from sydes_mini.config import get_config
+    from sydes_mini.device import autocast, grad_scaler, set_matmul_precision
+    assert get_config("smoke", ["train.precision=tf32"]).train.precision == "tf32"
+    cuda = torch.device("cuda")                 # the context objects only; nothing runs on a GPU
+    assert not isinstance(autocast(cuda, "tf32"), torch.autocast)       # fp32 tensors, no casts
+    assert isinstance(autocast(cuda, "fp16"), torch.autocast)
+    assert not grad_scaler(torch.device("cpu"), "tf32").is_enabled()    # no loss scaling
+    try:
+        set_matmul_precision("tf32")
+        assert torch.backends.cuda.matmul.allow_tf32                      # for the backward pass too
+        set_matmul_precision("fp16")
+        assert not torch.backends.cuda.matmul.allow_tf32
+    finally:
+        set_matmul_precision("fp32")
+

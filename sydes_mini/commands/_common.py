@@ -82,8 +82,9 @@ def add_common(p: argparse.ArgumentParser, out_help: str, resume: bool = True) -
     p.add_argument("--seed", type=non_negative_int, metavar="N",
                    help="seeds weights, data order and masks (authors: 42)")
     add_device(p, default=None)
-    p.add_argument("--precision", choices=["fp32", "fp16", "bf16"],
-                   help="autocast precision on CUDA (fp16 uses a grad scaler); CPU always runs fp32")
+    p.add_argument("--precision", choices=["fp32", "tf32", "fp16", "bf16"],
+                   help="on CUDA: fp16/bf16 autocast (fp16 uses a grad scaler) or tf32 (fp32 with TF32 "
+                        "matrix products); CPU always runs fp32")
     p.add_argument("--num-workers", type=non_negative_int, metavar="N",
                    help="data-loading processes (0 = in the main one)")
     p.add_argument("--save-every-steps", type=non_negative_int, metavar="N",

@@ -31,5 +31,5 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="samples per step (default 8)")
     p.add_argument("--steps", type=positive_int, default=5, metavar="N",
                    help="timed steps after one warm-up (default 5)")
-    add_overrides(p, "train.precision=bf16 or model.use_crops=false")
+    add_overrides(p, "train.precision=tf32 or model.use_crops=false")
     p.set_defaults(func=run)
