@@ -148,7 +148,12 @@ def test_claims_of_tables_3_to_6_follow_the_paper_direction_and_need_every_row()
     assert pretraining["holds"] is False and "emotion 90.0 ± 1.0 vs 91.0 ± 1.0" in pretraining["text"]
     losses = found[("table4/rec", "table4/rec-itc", "table4/rec-itc-si", MAIN)]
     assert losses["holds"] and losses["text"] == ("holds: desire 40.0 ± 1.0 (rec) -> 55.0 ± 1.0 (rec-itc) -> "
-                                                  "60.0 ± 1.0 (rec-itc-si) -> 70.0 ± 1.0 (main)")
+                                                  "60.0 ± 1.0 (rec-itc-si) -> 70.0 ± 1.0 (main); 3 of 3 steps "
+                                                  "beyond 3 × the larger std (the others are within the seeds' spread)")
+    report["rows"]["table4/rec-itc"] = entry(41, 90, 90, std=2.0)       # +1 then +19: one step is noise
+    noisy = {tuple(c["rows"]): c for c in claims(report)}[("table4/rec", "table4/rec-itc", "table4/rec-itc-si", MAIN)]
+    assert noisy["holds"] and "; 2 of 3 steps beyond 3 × the larger std" in noisy["text"]
+    report["rows"]["table4/rec-itc"] = entry(55, 90, 90)
     masks = found[("table6/mask-0.25", "table6/mask-0.50", MAIN, "table6/mask-0.90")]
     assert masks["holds"] is False and "0.5 72.0 ± 1.0" in masks["text"]     # 0.5 beats 0.75 here
     assert found[("table5/mixed-scale", "table5/reconstruction", MAIN)]["holds"] is None
