@@ -176,7 +176,7 @@ if world:
     glue("desire_no_banner", f"{100 * miss_desire:.0f} %", display=False)
     glue("text_desire_help", f"{100 * miss_desire * world['p_text_names_label']:.0f} %", display=False)
 display(Markdown("\n".join(f"* **{c['claim']}**: {c['text']}." for c in suite.claims(report))))
-suite.results_table(report)
+suite.results_table(report).style.format(precision=2, na_rep="–").hide(axis="index")   # –: no paper number
 
 # %% [markdown]
 # ```{glue:figure} fig_suite
