@@ -59,6 +59,9 @@ class DataConfig:
     cache_images: bool = False           # keep each image's resampling between epochs (smoke: on; 0.75 MB/image)
 
 
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16")   # sydes_mini.device: TF32 and autocast on CUDA only
+
+
 @dataclass
 class TrainConfig:
     epochs_pretrain: int = 3             # eq. 7 stage (paper: 50)
@@ -251,8 +254,8 @@ def validate(cfg: Config) -> None:
         raise ValueError(f"data.text_field={cfg.data.text_field!r}; use caption, title or title+caption")
     if cfg.data.modality not in ("both", "text", "image"):
         raise ValueError(f"data.modality={cfg.data.modality!r}; use both, text or image")
-    if cfg.train.precision not in ("fp32", "tf32", "fp16", "bf16"):
-        raise ValueError(f"train.precision={cfg.train.precision!r}; use fp32, tf32, fp16 or bf16")
+    if cfg.train.precision not in PRECISIONS:
+        raise ValueError(f"train.precision={cfg.train.precision!r}; use one of {', '.join(PRECISIONS)}")
     m = cfg.model
     if cfg.variant == "code" and m.use_crops and m.use_image_decoder and m.image_decoder_width != m.latent_dim:
         raise ValueError(f"variant=code compares z (model.image_decoder_width={m.image_decoder_width}) with "

@@ -37,4 +37,3 @@ def set_matmul_precision(precision: str) -> None:
     outside any ``autocast`` block) uses it too; every other precision keeps torch's fp32 matrix products.
     No effect on the CPU."""
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
-

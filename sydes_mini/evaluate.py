@@ -30,7 +30,6 @@ def is_better(value: float, best: float | None, stage: str) -> bool:
 @torch.no_grad()
 def evaluate(model, loader: DataLoader, cfg: Config, stage: str, task: str | None, device) -> dict:
     """-> {"loss", <term>: mean over samples, and for fine-tuning compute_metrics(...) of the predictions}."""
-    set_matmul_precision(cfg.train.precision)
     was_training = model.training
     model.eval()
     generator = torch.Generator().manual_seed(EVAL_MASK_SEED)
@@ -66,6 +65,7 @@ def evaluate_checkpoint(checkpoint: str | Path, data_root: str | Path, split: st
     model = build_model(cfg, meta["task"] or "desire")
     model.load_state_dict(weights)
     dev = get_device(device)
+    set_matmul_precision(cfg.train.precision)
     loader = DataLoader(load_split(data_root, split, cfg.data, cfg.variant), cfg.train.batch_size,
                         collate_fn=collate, num_workers=cfg.data.num_workers)
     metrics = evaluate(model.to(dev), loader, cfg, meta["stage"], meta["task"], dev)

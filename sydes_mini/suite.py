@@ -241,9 +241,15 @@ def row_difference(report: dict, a: str, b: str):
     table = {}
     for t in TASKS:
         gap = rb["mean"][t]["f1"] - ra["mean"][t]["f1"]
-        spread = max(ra["std"][t]["f1"], rb["std"][t]["f1"])
-        table[t] = {a: _cell(ra, t), b: _cell(rb, t), f"{b} - {a}": round(gap, 1), "beyond 3 std": abs(gap) > 3 * spread}
+        table[t] = {a: _cell(ra, t), b: _cell(rb, t), f"{b} - {a}": round(gap, 1), "beyond 3 std": beyond_noise(ra, rb, t)}
     return pd.DataFrame(table).T
+
+
+def beyond_noise(a: dict, b: dict, task: str) -> bool:
+    """The suite's criterion for calling a difference between two rows a result: the gap of the means is
+    larger than 3 × the larger std over the seeds."""
+    gap = b["mean"][task]["f1"] - a["mean"][task]["f1"]
+    return abs(gap) > 3 * max(a["std"][task]["f1"], b["std"][task]["f1"])
 
 
 # -- what the results say about the paper's claims -------------------------------------------------
@@ -277,8 +283,7 @@ def claims(report: dict) -> list[dict]:
 
     def crops_help(mixed, single):
         gap = mixed["mean"]["desire"]["f1"] - single["mean"]["desire"]["f1"]
-        spread = max(mixed["std"]["desire"]["f1"], single["std"]["desire"]["f1"])
-        return gap >= 15 and gap > 3 * spread
+        return gap >= 15 and beyond_noise(single, mixed, "desire")
 
     add("the mixed-scale views help desire (Table 5; toy-world target: +15 points, more than 3 × the larger std)",
         ["table5/mixed-scale", "table5/global-only"], crops_help,
@@ -301,10 +306,6 @@ def claims(report: dict) -> list[dict]:
         [MAIN, "table3/sydes-b"], beats_on_every_task, side_by_side)
     add("L_itc in fine-tuning helps: rec+itc+si+dc / itc+cls beats rec+itc+si+dc / cls on every task (Table 4)",
         [MAIN, "table4/no-finetune-itc"], beats_on_every_task, side_by_side)
-    def steps_beyond_noise(r):
-        return sum(abs(b["mean"]["desire"]["f1"] - a["mean"]["desire"]["f1"])
-                   > 3 * max(a["std"]["desire"]["f1"], b["std"]["desire"]["f1"]) for a, b in zip(r, r[1:]))
-
     steps = [
         ("each pretraining loss adds to desire: rec, + itc, + si, + dc (Table 4)",
          ["table4/rec", "table4/rec-itc", "table4/rec-itc-si", MAIN]),
@@ -316,7 +317,7 @@ def claims(report: dict) -> list[dict]:
             lambda *r: all(a["mean"]["desire"]["f1"] < b["mean"]["desire"]["f1"] for a, b in zip(r, r[1:])),
             lambda *r, names=[run.split("/")[-1] for run in needed]:
                 "desire " + " -> ".join(f"{_cell(e, 'desire')} ({name})" for name, e in zip(names, r))
-                + f"; {steps_beyond_noise(r)} of {len(r) - 1} steps beyond 3 × the larger std (the others are "
+                + f"; {sum(beyond_noise(a, b, 'desire') for a, b in zip(r, r[1:]))} of {len(r) - 1} steps beyond 3 × the larger std (the others are "
                   "within the seeds' spread)")
     masks = ["table6/mask-0.25", "table6/mask-0.50", MAIN, "table6/mask-0.90"]
     add("the mask ratio 0.75 gives the best desire of 0.25, 0.5, 0.75 and 0.9 (Table 6)", masks,

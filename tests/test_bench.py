@@ -43,4 +43,3 @@ def test_tf32_is_fp32_with_tf32_matrix_products_and_no_autocast():
         assert not torch.backends.cuda.matmul.allow_tf32
     finally:
         set_matmul_precision("fp32")
-

@@ -13,6 +13,8 @@ import argparse
 import functools
 import sys
 
+from ..config import PRECISIONS
+
 # command-line option -> config field(s) (applied after --set, so an explicit option wins)
 OPTION_FIELDS = {"epochs": ("train.epochs_pretrain", "train.epochs_finetune"), "batch_size": "train.batch_size", "grad_accum": "train.grad_accum",
                  "seed": "seed", "device": "train.device", "precision": "train.precision",
@@ -82,7 +84,7 @@ def add_common(p: argparse.ArgumentParser, out_help: str, resume: bool = True) -
     p.add_argument("--seed", type=non_negative_int, metavar="N",
                    help="seeds weights, data order and masks (authors: 42)")
     add_device(p, default=None)
-    p.add_argument("--precision", choices=["fp32", "tf32", "fp16", "bf16"],
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="on CUDA: fp16/bf16 autocast (fp16 uses a grad scaler) or tf32 (fp32 with TF32 "
                         "matrix products); CPU always runs fp32")
     p.add_argument("--num-workers", type=non_negative_int, metavar="N",
