@@ -376,6 +376,24 @@ def check_registry() -> None:
 
 
 # -- the book's reproduce page --------------------------------------------------------------
+def wrap_command(command: str, indent: str = "", width: int = 76) -> str:
+    """A long command line broken before its options (`` \\`` continuations), so that it reads on a narrow
+    page and still pastes into a shell as one command."""
+    groups = []                                          # an option with its values, or one positional argument
+    for token in shlex.split(command):
+        if token.startswith("-") or not groups or not groups[-1][0].startswith("-"):
+            groups.append([token])
+        else:
+            groups[-1].append(token)
+    lines = [shlex.join(groups[0])]
+    for group in map(shlex.join, groups[1:]):
+        if len(indent) + len(lines[-1]) + 1 + len(group) + 2 <= width:
+            lines[-1] += " " + group
+        else:
+            lines.append("    " + group)
+    return f" \\\n{indent}".join(lines)
+
+
 def commands_markdown(profile: str = "full") -> str:
     """Markdown: for each table, the commands (CLI and papermill) of every run it needs."""
     parts, seen = [], set()
@@ -392,11 +410,13 @@ def commands_markdown(profile: str = "full") -> str:
                 continue
             seen.add(run)
             note = f" — {RUNS[run].note}" if RUNS[run].note else ""
-            pm = "\n".join("  " + x for x in papermill_commands(profile, run))
+            pm = "\n".join("  " + wrap_command(x, "  ") for x in papermill_commands(profile, run))
             pm = f"  or with papermill:\n\n  ```bash\n{pm}\n  ```\n" if pm else ""
-            parts.append(f"- {label}{note}:\n\n  ```bash\n  {reproduce_command(profile, run)}\n  ```\n\n{pm}")
+            parts.append(f"- {label}{note}:\n\n  ```bash\n  {wrap_command(reproduce_command(profile, run), '  ')}\n"
+                         f"  ```\n\n{pm}")
         parts.append("")
-    parts.append(f"Then rebuild every table beside the paper's numbers:\n\n```bash\n{tables_command(profile)}\n```\n")
+    parts.append(f"Then rebuild every table beside the paper's numbers:\n\n```bash\n{wrap_command(tables_command(profile))}"
+                 "\n```\n")
     return "\n".join(parts)
 
 
