@@ -5,41 +5,51 @@ where each loss attaches - traced from a live model, so the picture cannot drift
 decoders) on a batch of two random samples and records the first tensor each part returns (the image
 decoder: its two, pixels and z); ``model_figure(shapes, highlight=...)``
 draws the parts as boxes with those shapes, the data flow as arrows and the five losses as red tags.
-Chapters 3-8 open with it and ``highlight`` their part ("you are here").
+Chapters 3-8 open with it and ``highlight`` their part ("you are here"; chapter 8: the stage that trains each).
 """
 from __future__ import annotations
+
+import re
 
 import torch
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ..stages import trainable_modules
+
 B = 2   # the traced batch; a leading dimension of B or 4 B is printed as "B" or "4B"
 
-# part -> (label, centre x, centre y); the part is the SyDES attribute that holds the module
+# The picture is laid out in inches (the axes fill the figure, one unit = one inch), so boxes and text keep
+# their proportions: the image side in the left column, the text side in the right one, rows top to bottom.
+IMAGE_SIDE, TEXT_SIDE, MIDDLE = 2.75, 7.55, 5.15   # column centres
+HALF_W, GAP = 1.2, 0.85                           # half a box's width; the space between two rows
+# part -> (label, column, row); the part is the SyDES attribute that holds the module
 PARTS = {
-    "views": ("five views (eq. 1)", 1.3, 3.0),
-    "image_encoder": ("image encoder\n(shared, crops masked)", 4.4, 3.0),
-    "image_decoder": ("text-guided\nimage decoder", 7.6, 4.7),
-    "aggregator": ("aggregator", 10.8, 4.7),
-    "text_encoder": ("text encoder", 4.4, 0.7),
-    "text_decoder": ("image-guided\ntext decoder", 7.6, 1.6),
-    "head": ("head", 10.8, 1.6),
+    "views": ("five views (eq. 1)", IMAGE_SIDE, 0),
+    "image_encoder": ("image encoder\n(shared, crops masked)", IMAGE_SIDE, 1),
+    "text_encoder": ("text encoder", TEXT_SIDE, 1),
+    "image_decoder": ("text-guided\nimage decoder", IMAGE_SIDE, 2),
+    "text_decoder": ("image-guided\ntext decoder", TEXT_SIDE, 2),
+    "aggregator": ("aggregator", IMAGE_SIDE, 3),
+    "head": ("head", TEXT_SIDE, 3),
 }
 SHOWN_OUTPUTS = {"image_decoder": 2}   # pixels and z; every other part: its first output
 ARROWS = [("views", "image_encoder"), ("image_encoder", "image_decoder"), ("image_decoder", "aggregator"),
           ("image_encoder", "text_decoder"), ("text_encoder", "text_decoder"), ("text_encoder", "image_decoder"),
           ("text_decoder", "head")]
-# loss -> (where its tag sits, the parts whose outputs it compares); equation numbers of the paper
+# loss -> ((column, row) of its tag, {part whose output it compares: where its dashed line meets the box}); the
+# meeting point (fx, fy) runs from -1 to 1 across the box: (1, 0) is the middle of its right edge
 LOSSES = {
-    "L_rec (eq. 2)": ((7.6, 5.85), ("image_decoder",)),
-    "L_si, L_dc (eqs. 4-5)": ((10.8, 5.85), ("aggregator", "image_encoder", "text_encoder")),
-    "L_itc (eq. 3)": ((2.6, 1.3), ("image_encoder", "text_encoder")),
-    "L_cls (eq. 6)": ((13.0, 1.6), ("head",)),
+    "L_rec (eq. 2)": ((0.7, 2), {"image_decoder": (-1, 0)}),
+    "L_si, L_dc (eqs. 4-5)": ((MIDDLE, 1), {"image_encoder": (1, 0), "text_encoder": (-1, 0), "aggregator": (1, 0)}),
+    "L_itc (eq. 3)": ((MIDDLE, 0.5), {"image_encoder": (0.6, 1), "text_encoder": (-0.6, 1)}),
+    "L_cls (eq. 6)": ((TEXT_SIDE, 3.5), {"head": (0, -1)}),
 }
-# which chapter explains which parts (the "you are here" of chapters 3-8)
+STAGES = {"pretrain": "pretraining", "finetune": "fine-tuning"}   # sydes_mini.stages names -> the book's
+# which chapter explains which parts (the "you are here" of chapters 3-8); "stages": which stage trains each part
 CHAPTER_PARTS = {3: ("views",), 4: ("image_encoder", "text_encoder"), 5: ("image_decoder", "L_rec (eq. 2)"),
-                 6: ("text_decoder", "head"), 7: ("aggregator", *LOSSES), 8: tuple(LOSSES)}
+                 6: ("text_decoder", "head"), 7: ("aggregator", *LOSSES), 8: ("stages", *LOSSES)}
 
 
 def dims(t: torch.Tensor) -> list[str]:
@@ -106,53 +116,87 @@ def profile_shapes(profile: str) -> dict[str, str]:
     return trace_shapes(profile_model(profile)[1])
 
 
-def _edge(x, y, x_to, y_to, half_w=1.3, half_h=0.55) -> tuple[float, float]:
+def _edge(x, y, x_to, y_to, half_h) -> tuple[float, float]:
     """Where the segment from a box centre (x, y) towards (x_to, y_to) leaves the box (with a small gap)."""
     dx, dy = x_to - x, y_to - y
-    s = min(half_w / abs(dx) if dx else float("inf"), half_h / abs(dy) if dy else float("inf"))
+    s = min((HALF_W + 0.1) / abs(dx) if dx else float("inf"), (half_h + 0.1) / abs(dy) if dy else float("inf"))
     return x + s * dx, y + s * dy
+
+
+def _shape_lines(profiles: dict[str, dict[str, str]], part: str) -> str:
+    """The shapes printed in a part's box: a line per tensor, each profile's first line led by its name."""
+    pad = max(map(len, profiles))                          # 0 for one unnamed profile
+    lines = []
+    for p, s in profiles.items():
+        for i, t in enumerate(re.split(r"(?<=[+/])\s", s[part]) if part in s else ()):
+            lines.append(f"{'' if i else p:{pad}} {t}" if pad else t)
+    return "\n".join(lines)
+
+
+def _trained_in(part: str) -> str:
+    """The training stages that update ``part`` (:func:`sydes_mini.stages.trainable_modules`), "" for none."""
+    stages = [name for stage, name in STAGES.items()
+              if any(m.split(".")[0] == part for m in trainable_modules(stage))]
+    return "both stages" if len(stages) == 2 else "".join(stages)
 
 
 def model_figure(shapes: dict[str, str] | dict[str, dict[str, str]], highlight=(), title: str = "") -> Figure:
     """The architecture with each part's output shape. ``shapes``: one profile's :func:`trace_shapes`, or
-    {profile: shapes} to print several under each box; ``highlight``: parts and losses to colour."""
+    {profile: shapes} to print several in each box; ``highlight``: parts and losses to colour, and "stages" to
+    write above each part the training stage that updates it."""
     profiles = shapes if isinstance(next(iter(shapes.values())), dict) else {"": shapes}
-    fig, ax = plt.subplots(figsize=(13, 6.4))
-    ax.set_xlim(-0.4, 13.9)
-    ax.set_ylim(-0.3, 6.3)
+    text = {name: _shape_lines(profiles, name) for name in PARTS}
+    h = 0.62 + 0.17 * max(t.count("\n") + 1 for t in text.values())   # a box: two lines of name, then the shapes
+    step = h + GAP                                                     # from one row to the next
+    pos = {name: (x, -row * step) for name, (_, x, row) in PARTS.items()}
+    top, bottom, width = h / 2 + (0.6 if title else 0.2), -3.5 * step - 0.3, 9.0
+    fig = plt.figure(figsize=(width, top - bottom))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(bottom, top)
     ax.axis("off")
     lit = set(highlight)
-    for name, (label, x, y) in PARTS.items():
-        on = name in lit
-        ax.add_patch(FancyBboxPatch((x - 1.2, y - 0.45), 2.4, 0.9, boxstyle="round,pad=0.05",
+    for name, (label, _, _) in PARTS.items():
+        (x, y), on = pos[name], name in lit
+        ax.add_patch(FancyBboxPatch((x - HALF_W, y - h / 2), 2 * HALF_W, h, boxstyle="round,pad=0.05", zorder=2,
                                     fc="#ffe08a" if on else "#e8eef7", ec="#c07000" if on else "#5a6b85",
                                     lw=2.5 if on else 1))
-        ax.text(x, y + 0.12, label, ha="center", va="center", fontsize=9.5, weight="bold" if on else "normal")
-        lines = [f"{p + ': ' if p else ''}{s[name]}" for p, s in profiles.items() if name in s]
-        ax.text(x, y - 0.62, "\n".join(lines), ha="center", va="top", fontsize=7, family="monospace",
-                color="#333333")
+        ax.text(x, y + h / 2 - 0.25, label, ha="center", va="center", fontsize=11, weight="bold" if on else "normal")
+        ax.text(x, y + h / 2 - 0.52, text[name], ha="center", va="top", multialignment="left", fontsize=10,
+                family="monospace", color="#333333")
+        if "stages" in lit:                                  # above the box, on the side no arrow uses
+            left = x < MIDDLE
+            ax.text(x - HALF_W if left else x + HALF_W, y + h / 2 + 0.1, _trained_in(name),
+                    ha="left" if left else "right", va="bottom", fontsize=10, style="italic", weight="bold",
+                    color="#8a5a00")
     for a, b in ARROWS:
-        (_, xa, ya), (_, xb, yb) = PARTS[a], PARTS[b]
-        ax.add_patch(FancyArrowPatch(_edge(xa, ya, xb, yb), _edge(xb, yb, xa, ya), arrowstyle="-|>",
-                                     mutation_scale=12, color="#5a6b85", lw=1))
-    for loss, ((x, y), reads) in LOSSES.items():
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        ax.add_patch(FancyArrowPatch(_edge(xa, ya, xb, yb, h / 2), _edge(xb, yb, xa, ya, h / 2),
+                                     arrowstyle="-|>", mutation_scale=14, color="#5a6b85", lw=1.2))
+    for loss, ((x, row), reads) in LOSSES.items():
         on = loss in lit
-        for part in reads:                                   # dashed: the tensors the loss compares
-            _, xp, yp = PARTS[part]
-            ax.add_patch(FancyArrowPatch((x, y), (xp, yp), arrowstyle="-", linestyle="--", shrinkA=8, shrinkB=30,
-                                         color="#c0392b" if on else "#e6a19a", lw=0.8, zorder=0))
-        ax.text(x, y, loss, ha="center", va="center", fontsize=9, color="white", weight="bold",
-                bbox=dict(boxstyle="round,pad=0.3", fc="#c0392b" if on else "#e6a19a", ec="none"))
-    ax.text(-0.3, 0.7, "caption", ha="left", va="center", fontsize=9)
-    ax.add_patch(FancyArrowPatch((0.35, 0.7), (3.2, 0.7), arrowstyle="-|>", mutation_scale=12, color="#5a6b85"))
-    ax.text(-0.3, 4.1, "image", ha="left", va="center", fontsize=9)
-    ax.add_patch(FancyArrowPatch((0.1, 3.95), (0.5, 3.5), arrowstyle="-|>", mutation_scale=12, color="#5a6b85"))
+        for part, (fx, fy) in reads.items():                 # dashed: the outputs the loss compares
+            xp, yp = pos[part]
+            ax.plot([x, xp + fx * HALF_W], [-row * step, yp + fy * h / 2], "--", lw=1.2, zorder=1,
+                    color="#c0392b" if on else "#e6a19a")
+        ax.text(x, -row * step, loss, ha="center", va="center", fontsize=10, weight="bold", zorder=3,
+                color="white" if on else "#7b241c",
+                bbox=dict(boxstyle="round,pad=0.3", fc="#c0392b" if on else "#f6d5d1", ec="none"))
+    ax.text(0.15, 0, "image", ha="left", va="center", fontsize=10.5)
+    ax.add_patch(FancyArrowPatch((0.75, 0), (IMAGE_SIDE - HALF_W - 0.1, 0), arrowstyle="-|>",
+                                 mutation_scale=14, color="#5a6b85", lw=1.2))
+    ax.text(TEXT_SIDE, 0, "caption", ha="center", va="center", fontsize=10.5)
+    ax.add_patch(FancyArrowPatch((TEXT_SIDE, -0.15), (TEXT_SIDE, -step + h / 2 + 0.1),
+                                 arrowstyle="-|>", mutation_scale=14, color="#5a6b85", lw=1.2))
+    if "stages" in lit:
+        ax.text(IMAGE_SIDE - HALF_W, -3.5 * step, "above a box: the stage that trains it\n(in the other it is frozen)",
+                ha="left", va="center", fontsize=10, style="italic", color="#8a5a00")
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.text(width / 2, top - 0.3, title, ha="center", va="center", fontsize=12)
     return fig
 
 
 def you_are_here(chapter: int, profile: str = "smoke") -> Figure:
-    """The picture that opens chapters 3-8: ``profile``'s shapes, the chapter's parts in yellow."""
-    return model_figure(profile_shapes(profile), highlight=CHAPTER_PARTS[chapter],
-                        title=f"Chapter {chapter}: you are here (yellow; output shapes of the {profile} profile)")
+    """The picture that opens chapters 3-8: ``profile``'s shapes, the chapter's parts highlighted."""
+    title = f"Chapter {chapter}: you are here (highlighted; output shapes of the {profile} profile)"
+    return model_figure(profile_shapes(profile), highlight=CHAPTER_PARTS[chapter], title=title)

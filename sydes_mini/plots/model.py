@@ -111,9 +111,12 @@ def attention_maps(global_view: torch.Tensor, crops: torch.Tensor, attention: to
     """
     P = attention.shape[-1] // 5
     g = int(round(P ** 0.5))
-    fig, axes = plt.subplots(len(words) + 1, 2, figsize=(7, 3.3 * (len(words) + 1)), squeeze=False)
+    fig, axes = plt.subplots(len(words) + 1, 2, figsize=(7, 3.3 * (len(words) + 1)), squeeze=False,
+                             layout="constrained")
     _show(axes[0][0], denormalize(global_view), "global view")
     _show(axes[0][1], denormalize(stitch_crops(crops)), "four crops")
+    axes[0][1].axhline(223.5, color="white", lw=1)                      # the borders between the crops
+    axes[0][1].axvline(223.5, color="white", lw=1)
     for row, (label, pos) in zip(axes[1:], words.items()):
         weights = attention[pos].float()                                 # [5*P]
         on_global = weights[:P].reshape(g, g)                            # [g, g]
@@ -127,7 +130,8 @@ def attention_maps(global_view: torch.Tensor, crops: torch.Tensor, attention: to
         row[1].set_title(f"'{label}' → crops", fontsize=9)
         for ax in row:
             ax.set_xticks([]), ax.set_yticks([])
-        fig.colorbar(im, ax=row.tolist(), fraction=0.025, label="attention weight")
+        fig.colorbar(im, ax=row.tolist(), orientation="horizontal", shrink=0.5,
+                     label="attention weight")                           # below the row: columns stay aligned
     return fig
 
 

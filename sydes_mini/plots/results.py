@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
 from ..labels import LABELS
-from .style import overlap_styles
+from .style import LOSS_COLOURS, overlap_styles
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
@@ -48,15 +48,17 @@ def training_curves(logs: dict[str, pd.DataFrame], title: str = "") -> Figure:
         dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
         train = log.drop(dev.index)
         for col in [c for c in LOSS_COLUMNS if c in train]:
-            ax.plot(train["step"], train[col], marker="o" if len(train) < 30 else None, ms=3, lw=1.2,
-                    label="total" if col == "loss" else col, color="black" if col == "loss" else None)
+            term = "total" if col == "loss" else col
+            ax.plot(train["step"], train[col], marker="o" if len(train) < 30 else None, ms=3, alpha=0.85,
+                    lw=2.2 if term == "total" else 1.2,   # a term equal to the total still shows inside it
+                    label=term, color=LOSS_COLOURS[term])
         if len(dev):
             ax.scatter(dev["step"], dev["loss"], s=40, facecolors="none", edgecolors="black", label="dev total",
                        zorder=3)
         ax.set(title=name, xlabel="optimiser step", ylabel="loss (each term unweighted)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, frameon=False)
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
     fig.suptitle(title)
     return fig
 
@@ -77,29 +79,42 @@ def lr_schedule(schedules: dict[str, dict[str, np.ndarray]], title: str = "") ->
 
 
 def confusion_matrices(matrices: dict[str, np.ndarray], normalize: bool = True) -> Figure:
-    """One heat-map per task: rows = true class, columns = predicted; ``normalize`` divides each row by its count."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.4 * len(matrices), 4.0), squeeze=False)
-    for ax, (task, cm) in zip(axes[0], matrices.items()):
+    """One heat-map per task, two a row: rows = true class, columns = predicted; ``normalize`` divides each row by
+    its count."""
+    axes = _grid([len(cm) for cm in matrices.values()], inch_per_class=0.45, margin=1.4)
+    for ax, (task, cm) in zip(axes, matrices.items()):
         cm = np.asarray(cm, dtype=float)                                   # [K, K]
         shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
         sns.heatmap(shown, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", vmin=0,
-                    vmax=1 if normalize else None, cbar=False, ax=ax, annot_kws={"fontsize": 7},
+                    vmax=1 if normalize else None, cbar=False, ax=ax, annot_kws={"fontsize": 10},
                     xticklabels=LABELS[task], yticklabels=LABELS[task])
         ax.set(title=task, xlabel="predicted", ylabel="true")
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    return fig
+        ax.tick_params(labelsize=9)
+        plt.setp(ax.get_yticklabels(), rotation=0)                     # seaborn stands long class names upright
+        plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
+    return axes[0].figure
 
 
 def per_class_f1(scores: dict[str, dict[str, float]]) -> Figure:
-    """Per-class F1 bars, one panel per task: {task: {class: f1 in [0, 1]}}."""
-    fig, axes = plt.subplots(1, len(scores), figsize=(4.4 * len(scores), 3.2), squeeze=False)
-    for ax, (task, f1) in zip(axes[0], scores.items()):
+    """Per-class F1 bars, one panel per task, two a row: {task: {class: f1 in [0, 1]}}."""
+    axes = _grid([len(f1) for f1 in scores.values()], inch_per_class=0.28, margin=0.9)
+    for ax, (task, f1) in zip(axes, scores.items()):
         sns.barplot(x=list(f1.values()), y=list(f1.keys()), ax=ax, color="tab:blue", orient="h")
         ax.set(title=task, xlabel="F1", xlim=(0, 1))
-        ax.tick_params(labelsize=8)
-    fig.tight_layout()
-    return fig
+        ax.tick_params(labelsize=9)
+    return axes[0].figure
+
+
+def _grid(classes: list[int], inch_per_class: float, margin: float) -> list:
+    """One axes per task, two a row (readable at a book's page width), each row as tall as its task with the most
+    ``classes`` needs (``inch_per_class`` each) plus ``margin`` inches for the titles and tick labels."""
+    rows = [max(classes[i:i + 2]) for i in range(0, len(classes), 2)]
+    fig, axes = plt.subplots(len(rows), 2, figsize=(8, sum(inch_per_class * k + margin for k in rows)),
+                             height_ratios=rows, squeeze=False, layout="constrained")
+    axes = list(axes.flat)
+    for extra in axes[len(classes):]:
+        extra.remove()
+    return axes[:len(classes)]
 
 
 def probability_bars(predictions: dict[str, dict[str, float]], truth: dict[str, str] | None = None,
@@ -121,25 +136,31 @@ def probability_bars(predictions: dict[str, dict[str, float]], truth: dict[str, 
         colours = ["tab:orange" if i == p.argmax() else "tab:blue" for i in range(len(p))]
         ax.barh(names, p, color=colours)
         for i, v in enumerate(p):
-            ax.text(min(v + 0.02, 0.8), i, f"{v:.2f}", va="center", fontsize=7)
+            ax.text(min(v + 0.02, 0.8), i, f"{v:.2f}", va="center", fontsize=10)
         if truth and task in truth:
             ax.get_yticklabels()[names.index(truth[task])].set_fontweight("bold")
         ax.set(title=task, xlim=(0, 1), xlabel="probability")
         ax.invert_yaxis()
-        ax.tick_params(labelsize=8)
-    fig.suptitle(title, fontsize=10)
+        ax.tick_params(labelsize=10)
+    fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig
 
 
 def style_table(frame: pd.DataFrame, caption: str = ""):
     """A comparison frame from :func:`sydes_mini.paper_tables.compare`, styled: 2 decimals, '–' for missing,
-    our columns shaded, cells padded so that neighbouring numbers do not run together."""
+    our columns shaded, cells padded so that neighbouring numbers do not run together, and a smaller font so that
+    more of the 24 number columns fit the page (the rest scrolls). The caption sits above the table, on the left
+    and wrapped to a page's width, so that a table wider than the page does not hide it; 1.25 × 0.8em brings it
+    back to the page's font size."""
     ours = [c for c in frame.columns if c[-1] == "ours"]
     return (frame.style.format("{:.2f}", na_rep="–")
             .set_properties(subset=ours, **{"background-color": "#eef4fb"})
-            .set_table_styles([{"selector": "td, th", "props": [("padding", "0.15em 0.6em")]},
-                               {"selector": "td", "props": [("text-align", "right")]}])
+            .set_table_styles([{"selector": "", "props": [("font-size", "0.8em")]},
+                               {"selector": "td, th", "props": [("padding", "0.15em 0.5em")]},
+                               {"selector": "td", "props": [("text-align", "right")]},
+                               {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
+                                                                 ("font-size", "1.25em"), ("max-width", "36em")]}])
             .set_caption(caption))
 
 
@@ -150,28 +171,37 @@ def run_history(stages: dict[str, tuple[pd.DataFrame, dict[str, float]]], title:
 
     stages: {row title: (:func:`read_log` of its ``metrics.jsonl``, {loss term: weight})}.
     """
-    fig, axes = plt.subplots(len(stages), 3, figsize=(13, 2.9 * len(stages)), squeeze=False, layout="constrained")
-    for (terms_ax, lr_ax, dev_ax), (name, (log, weights)) in zip(axes, stages.items()):
+    fig = plt.figure(figsize=(8.5, 3.6 * len(stages)), layout="constrained")
+    rows = fig.subfigures(len(stages), 1, squeeze=False)[:, 0]
+    for row, (name, (log, weights)) in zip(rows, stages.items()):
+        terms_ax, lr_ax, dev_ax = row.subplots(1, 3)
+        row.suptitle(name, fontweight="bold")
         dev = log[log["eval"] == "dev"] if "eval" in log else log.iloc[:0]
         train = log.drop(dev.index)
-        for term, w in weights.items():
-            if term in train:
-                terms_ax.plot(train["step"], w * train[term], lw=1.1, label=f"{w:g} × L_{term}")
-        terms_ax.set(title=f"{name}: weighted loss terms", xlabel="optimiser step", ylabel="weighted loss")
-        terms_ax.legend(fontsize=7)
+        weighted = {term: w * train[term] for term, w in weights.items() if term in train}
+        for term, loss in weighted.items():
+            terms_ax.plot(train["step"], loss, lw=1.1, alpha=0.85, color=LOSS_COLOURS[term],
+                          label=f"{weights[term]:g} × L_{term}")
+        if all((loss > 0).all() for loss in weighted.values()):
+            terms_ax.set_yscale("log")           # a term weighted 0.025 is not a flat line at 0
+            terms_ax.yaxis.set_major_locator(LogLocator(subs=(1, 3)))   # 0.01, 0.03, 0.1, 0.3, 1, 3
+            terms_ax.yaxis.set_major_formatter("{x:g}")
+            terms_ax.yaxis.set_minor_formatter(NullFormatter())
+        terms_ax.set(title="weighted loss terms", xlabel="optimiser step")
+        terms_ax.legend(fontsize=9, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
         lr_ax.plot(train["step"], train["lr"], color="black", lw=1.1)
-        lr_ax.set(title="learning rate (first parameter group)", xlabel="optimiser step")
+        lr_ax.set(title="learning rate\n(first parameter group)", xlabel="optimiser step")
         key, best = ("f1", dev["f1"].idxmax()) if "f1" in dev else ("loss", dev["loss"].idxmin())
         scale = 100 if key == "f1" else 1
-        dev_ax.plot(dev["step"], scale * dev[key], marker="o", ms=3, lw=1.1)
+        dev_ax.plot(dev["step"], scale * dev[key], color="black", marker="o", ms=3, lw=1.1)
         dev_ax.scatter([dev.loc[best, "step"]], [scale * dev.loc[best, key]], s=140, facecolors="none",
                        edgecolors="crimson", lw=2, label="best checkpoint", zorder=3)
         dev_ax.set(title="dev macro-F1 (%)" if key == "f1" else "dev loss (eq. 7)", xlabel="optimiser step")
-        dev_ax.legend(fontsize=7)
+        dev_ax.legend(fontsize=9)
         for ax in (terms_ax, lr_ax, dev_ax):
             ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.suptitle(title)       # constrained layout keeps it clear of the top row's titles
+            ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+    fig.suptitle(title, fontsize=12)       # constrained layout keeps it above the rows' titles
     return fig
 
 
@@ -187,7 +217,7 @@ def suite_bars(results: pd.DataFrame, floors: dict[str, dict[str, float]]) -> Fi
     (a list of per-seed F1, %)."""
     tasks = list(dict.fromkeys(results.task))
     labels = list(dict.fromkeys(results.label))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 0.45 * len(labels) + 1.9), sharey=True,
+    fig, axes = plt.subplots(1, len(tasks), figsize=(8, 0.32 * len(labels) + 1.6), sharey=True,
                              squeeze=False, layout="constrained")
     styles = ["--", ":", "-."]
     for ax, task in zip(axes[0], tasks):
@@ -195,13 +225,13 @@ def suite_bars(results: pd.DataFrame, floors: dict[str, dict[str, float]]) -> Fi
         y = np.arange(len(labels))
         ax.barh(y, part["mean"], xerr=part["std"], color="tab:blue", alpha=0.75, capsize=3)
         for k, seeds in enumerate(part["seeds"]):
-            ax.scatter(seeds, [k] * len(seeds), s=9, color="black", zorder=3)
+            ax.scatter(seeds, [k] * len(seeds), s=12, color="black", zorder=3)
         for (name, values), ls in zip(floors.items(), styles):
             if task in values:
-                ax.axvline(values[task], color="tab:red", ls=ls, lw=1.2, label=name)
-        ax.set(title=task, xlabel="test macro-F1 (%)", xlim=(0, 100), yticks=y)
-        ax.set_yticklabels(labels, fontsize=8)
+                ax.axvline(values[task], color="tab:red", ls=ls, lw=1.5, label=name)
+        ax.set(title=task, xlabel="test macro-F1 (%)", xlim=(0, 100), xticks=[0, 50, 100], yticks=y)
+        ax.set_yticklabels(labels, fontsize=10)
         ax.invert_yaxis()
     if floors:   # below the panels, where it hides no bar
-        fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=len(floors), fontsize=8)
+        fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=len(floors), fontsize=10)
     return fig

@@ -1,6 +1,9 @@
-"""Line styles for lines that may lie on top of each other (e.g. two variants that agree, or two parameter
-groups at the same learning rate): a line drawn under another must still show."""
+"""Shared styles: one colour per loss term, and line styles for lines that may lie on top of each other (e.g. two
+variants that agree, or two parameter groups at the same learning rate): a line drawn under another must still show."""
 from __future__ import annotations
+
+LOSS_COLOURS = {"total": "black", "rec": "tab:blue", "itc": "tab:orange", "si": "tab:green", "dc": "tab:red",
+                "cls": "tab:purple"}   # the same in every figure: a term keeps its colour from panel to panel
 
 DASHES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
 
