@@ -111,7 +111,7 @@ for task in TASKS:
 # view and the caption (L_si, L_dc, chapter 7). The *image-guided text decoder* lets every
 # caption token look at the patches of all five views, and the *head* turns what it read
 # into class scores (L_cls, chapter 6). L_itc pulls matching image and caption together. The
-# shapes under each box are the tensors that part returns, traced from a live model of each
+# shapes inside each box are the tensors that part returns, traced from a live model of each
 # profile (B = batch, 4B = the crops of B images, L = the caption's length in tokens, which each
 # batch cuts to its longest caption; the image decoder returns the pixels of every crop patch
 # and one vector z per crop).
@@ -128,7 +128,7 @@ plt.close(fig)
 #
 # SyDES in one picture (paper Fig. 2, re-drawn by `sydes_mini.plots.architecture` from the
 # live model). Boxes: the modules of `SyDES`; arrows: the data flow; red tags: the losses,
-# dashed to the outputs they compare. Chapters 3–8 open with this picture, their part in yellow.
+# dashed to the outputs they compare. Chapters 3–8 open with this picture, their part highlighted.
 # ```
 
 # %% [markdown]
@@ -193,6 +193,7 @@ sizes = pd.DataFrame([
     if m["params"] > 1])
 glue("full_millions", f"{sizes[sizes.profile == 'full'].parameters.sum() / 1e6:.0f}", display=False)
 table = sizes.pivot(index="component", columns="profile", values="parameters").loc[sizes.component.unique()]
+table.columns.name = None                                       # one header row: smoke, full
 table[["smoke", "full"]].map("{:,}".format)
 
 # %%
@@ -222,7 +223,8 @@ plt.close(fig)
 # | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | chapters 1, 4–6 and 8 at the paper's model sizes, with random weights (nothing is downloaded); with `"smoke"` the chapters that show a trained model train the smoke run in place when it is missing (below) |
 # | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
 #
-# Measured wall times for these rungs are recorded in `book/hardware.json`:
+# `book/hardware.json` records, per rung, the command, what was measured on which machine, and
+# which figures are still estimates:
 
 # %%
 ladder_file = Path("../book/hardware.json")
@@ -282,9 +284,9 @@ gpu_table
 #
 # 1. Click the rocket icon at the top of a page and choose **Colab**.
 # 2. Run the first cell (folded in the HTML book): it installs `sydes_mini` from the repository;
-#    Colab's own PyTorch is left alone. In this chapter and in chapter 11 it also clones the
-#    repository into `/content/sydes-mini` and works in its `notebooks/` folder, so `../runs` and
-#    `../book` are there as in a local clone.
+#    Colab's own PyTorch is left alone. It also clones the repository into `/content/sydes-mini`
+#    and works in its `notebooks/` folder, so `../runs`, `../data` and `../book` are there as in a
+#    local clone.
 # 3. To keep data and checkpoints between sessions, set `USE_DRIVE = True` in that cell: the clone
 #    then lives in `MyDrive/sydes-mini`.
 # 4. Change the `parameters` cell: `profile = "full"` (and a GPU runtime) for the paper's model
@@ -292,9 +294,11 @@ gpu_table
 #    model with random weights; chapters 2, 3 and 7 use the toy world with either profile.
 # 5. Chapters 5, 6, 8, 9 and 11 show a trained model. With `"smoke"` the first of them you open
 #    trains the smoke run into `../runs/smoke` when it is not there (a few minutes, once; the
-#    others then load it). With `"full"` they need a run of
-#    `!python -m sydes_mini reproduce --profile full --data ../data/MSED --out ../runs/full` on a GPU
-#    (MSED first: `!python -m sydes_mini data download --to ../data/MSED`).
+#    others then load it). With `"full"` they load a run of
+#    `!python -m sydes_mini reproduce --profile full --data ../data/MSED --out ../runs/full` made on a
+#    GPU (MSED first: `!python -m sydes_mini data download --to ../data/MSED`); without one, each of
+#    them says so: chapters 5, 6 and 11 then run the full-size model with random weights (the ladder
+#    above), chapters 8 and 9 leave the run's plots and columns empty.
 #
 # ## Summary
 #
@@ -334,8 +338,9 @@ gpu_table
 new_text = None   # tokenize two captions: the first unchanged, the second a new one
 if new_text is not None:
     with torch.no_grad():
-        before = model(global_view, crops, text, generator=torch.Generator().manual_seed(0))
-        after = None   # the same forward pass with new_text
+        before = model(global_view.to(DEVICE), crops.to(DEVICE), text.to(DEVICE),
+                       generator=torch.Generator().manual_seed(0))
+        after = None   # the same forward pass with new_text (on DEVICE too)
     # compare each output of `before` and `after`, post by post
 
 # %% [markdown]
@@ -343,8 +348,9 @@ if new_text is not None:
 # ```python
 # new_text = tokenize(["a child in a garden, feeling happy.", "an angry man shouting in the rain."])
 # with torch.no_grad():
-#     before = model(global_view, crops, text, generator=torch.Generator().manual_seed(0))
-#     after = model(global_view, crops, new_text, generator=torch.Generator().manual_seed(0))
+#     inputs = global_view.to(DEVICE), crops.to(DEVICE)
+#     before = model(*inputs, text.to(DEVICE), generator=torch.Generator().manual_seed(0))
+#     after = model(*inputs, new_text.to(DEVICE), generator=torch.Generator().manual_seed(0))
 # for name in ("v", "w", "pixels", "z", "p_agg", "alpha", "logits"):
 #     a, b = getattr(before, name), getattr(after, name)
 #     a, b = a.view(2, -1, *a.shape[1:]), b.view(2, -1, *b.shape[1:])      # pixels are [4B, ...]

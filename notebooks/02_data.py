@@ -69,8 +69,8 @@ from sydes_mini.data import read_split
 from sydes_mini.images import load_image
 from sydes_mini.labels import LABELS, TASKS
 from sydes_mini.plots.book import glue
-from sydes_mini.toy import (BANNER_COLOUR, ToyWorldConfig, banner_patches, draw_banner, find_banner, sample_labels,
-                            sample_scene, synth)
+from sydes_mini.toy import (BANNER_COLOUR, COLOUR_OF, ToyWorldConfig, banner_patches, draw_banner, find_banner,
+                            sample_labels, sample_scene, shows_own_emotion, synth)
 from sydes_mini.views import mixed_scale_views
 
 # %% [markdown]
@@ -104,7 +104,8 @@ print("columns:", list(csv.columns))
 print("rows:", len(csv), "| images:", len(list((root / "train" / "images").glob("*.jpg"))))
 
 # %%
-csv.head(4)
+with pd.option_context("display.max_colwidth", None):              # whole captions, not cut at 50 characters
+    display(csv.head(4))
 
 # %% [markdown]
 # ## Label statistics
@@ -123,10 +124,10 @@ csv.head(4)
 # %%
 labels = pd.DataFrame([r.raw_labels for r in records])
 glue("none_share", f"{(labels.desire == 'none').mean():.0%}", display=False)
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={"width_ratios": [7, 6, 3]})
+fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.4), gridspec_kw={"width_ratios": [7, 6, 3]})
 for ax, task in zip(axes, TASKS):
     sns.countplot(labels, x=task, order=LABELS[task], ax=ax, color="tab:blue")
-    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.tick_params(axis="x", rotation=45)
     ax.set_title(task)
     ax.set_xlabel("")
 fig.tight_layout()
@@ -195,11 +196,11 @@ shares = pd.concat([
     (msed.train / MSED_SPLITS["train"]).rename("share").reset_index().assign(data="MSED (paper, Table 7)"),
     labels.melt(var_name="task", value_name="label").groupby(["task", "label"]).size()
           .div(len(labels)).rename("share").reset_index().assign(data="toy world")])
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={"width_ratios": [7, 6, 3]})
+fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.8), gridspec_kw={"width_ratios": [7, 6, 3]})
 for ax, task in zip(axes, TASKS):
     sns.barplot(shares[shares.task == task], x="label", y="share", hue="data", order=LABELS[task], ax=ax,
                 legend=task == "desire")
-    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.tick_params(axis="x", rotation=45)
     ax.set(title=task, xlabel="", ylabel="share of the training split" if task == "desire" else "")
 fig.tight_layout()
 glue("fig_msed_shares", fig, display=False)
@@ -264,28 +265,35 @@ glue("banner_px", cfg.banner_width, display=False)
 glue("image_size", f"{cfg.size[0]} × {cfg.size[1]}", display=False)
 glue("banner_global_px", f"{cfg.banner_width * 224 / cfg.size[0]:.0f}", display=False)   # paper: squeeze to 224
 glue("banner_crop_px", f"{cfg.banner_width * 448 / max(cfg.size):.0f}", display=False)   # code: 448 canvas
-with_banner = [r for r in records if find_banner(load_image(r.image_path))][:3]
-without = [r for r in records if r.raw_labels["desire"] == "none"][:1]
+def typical(r):   # the background shows the post's own emotion (9 posts in 10)
+    return shows_own_emotion(load_image(r.image_path), r.raw_labels["emotion"])
+
+
+with_banner = [r for r in records if typical(r) and find_banner(load_image(r.image_path))][:3]
+without = [r for r in records if typical(r) and r.raw_labels["desire"] == "none"][:1]
 _, crops = mixed_scale_views(load_image(with_banner[0].image_path), "code")
 glue("banner_keys", int(banner_patches(crops).sum()), display=False)            # of the 4 crops' patches
 glue("n_keys", 5 * crops.shape[-1] ** 2 // 16 ** 2, display=False)              # 5 views x 196 patches
-fig = plt.figure(figsize=(12, 4.8))
+fig = plt.figure(figsize=(8.5, 6.4))
 for k, r in enumerate(with_banner + without):
-    ax = fig.add_subplot(2, 4, k + 1)
+    ax = fig.add_subplot(3, 2, k + 1)
     image = load_image(r.image_path)
     ax.imshow(image)
-    ax.set_title(f"{r.raw_labels['emotion']} / {r.raw_labels['desire']}", fontsize=9)
+    ax.set_title(f"emotion {r.raw_labels['emotion']} / desire {r.raw_labels['desire']}", fontsize=10)
     ax.axis("off")
     w, h = image.size                      # the authors' global view: the middle h x h square
     ax.add_patch(plt.Rectangle(((w - h) / 2, 1), h, h - 2, fill=False, color="white", lw=1.2, ls="--"))
-swatches = Image.new("RGB", (6 * 110, 200), (255, 255, 255))
+swatches = Image.new("RGB", (7 * 110, 300), (255, 255, 255))      # row 1: banner colours, row 2: backgrounds
 for k, desire in enumerate(BANNER_COLOUR):
-    draw_banner(ImageDraw.Draw(swatches), desire, (k * 110 + 10, 10, k * 110 + 90, 169))
-    ImageDraw.Draw(swatches).rectangle((k * 110 + 10, 10, k * 110 + 90, 169), outline=(0, 0, 0))
-ax = fig.add_subplot(2, 1, 2)
+    draw_banner(ImageDraw.Draw(swatches), desire, (k * 110 + 10, 10, k * 110 + 90, 99))
+    ImageDraw.Draw(swatches).rectangle((k * 110 + 10, 10, k * 110 + 90, 99), outline=(0, 0, 0))
+for k, colour in enumerate(COLOUR_OF.values()):
+    ImageDraw.Draw(swatches).rectangle((k * 110 + 10, 160, k * 110 + 90, 249), fill=colour, outline=(0, 0, 0))
+ax = fig.add_subplot(3, 1, 3)
 ax.imshow(swatches)
-for k, desire in enumerate(BANNER_COLOUR):
-    ax.text(k * 110 + 50, 190, desire, ha="center", va="center", fontsize=9)
+for row, names in ((120, BANNER_COLOUR), (270, COLOUR_OF)):
+    for k, name in enumerate(names):
+        ax.text(k * 110 + 50, row, name, ha="center", va="center", fontsize=9)
 ax.axis("off")
 fig.tight_layout()
 glue("fig_examples", fig, display=False)
@@ -297,9 +305,10 @@ plt.close(fig)
 #
 # Top: four toy-world images with their emotion / desire labels; the dashed square is what the
 # authors' global view keeps (the last post, desire `none`, has no banners). Notice that the banners
-# lie outside the square: only the crops of chapter 3 see them. (A background shows another
-# emotion's colour in a tenth of the posts, a banner is missing in a tenth of those with a desire:
-# no cue is perfect.) Bottom: the six banner colours, one per desire.
+# lie outside the square: only the crops of chapter 3 see them. Bottom: the six banner colours, one
+# per desire, and the six background colours, one per emotion. The four posts are typical ones,
+# whose background shows their own emotion; no cue is perfect: a background shows another
+# emotion's colour in a tenth of the posts, and a banner is missing in a tenth of those with a desire.
 # ```
 #
 # ## Summary

@@ -27,8 +27,10 @@
 # things: a logo, a word on a sign, a face in the distance. Desire often hides in such details.
 # In the toy world the desire is written on two banners at the image's left and right edges
 # (chapter 2): the authors' global view (a centre crop) cuts both away altogether, and every crop
-# shows a piece of one at twice the global view's resolution. Whatever one small view cannot
-# resolve, or does not contain, the four crops can.
+# shows a piece of one at a higher resolution than any global view (in the paper's eq. 1 twice
+# the global view's; in the authors' code, whose global view is cut from the image at its own
+# scale, about 1.3 times for a 612 × 408 post). Whatever one small view cannot resolve, or does not contain, the four
+# crops can.
 #
 # *Symbols:* the {doc}`notation page <12_notation>` gives every symbol of the paper its name in
 # the code and its shape in both profiles.
@@ -62,7 +64,7 @@ data_root = ""      # "": generate a tiny toy world here; or an MSED-format fold
 seed = 0
 
 # %% tags=["remove-input"]
-# The model in one picture (chapter 1), this chapter's part in yellow.
+# The model in one picture (chapter 1), this chapter's parts highlighted (boxes in yellow, losses in red).
 from sydes_mini.plots.architecture import you_are_here
 
 you_are_here(3, profile);
@@ -80,7 +82,7 @@ from sydes_mini.data import read_split
 from sydes_mini.images import load_image
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import stitch_crops, views_grid
-from sydes_mini.toy import ToyWorldConfig, banner_patches, find_banner, synth
+from sydes_mini.toy import ToyWorldConfig, banner_patches, find_banner, shows_own_emotion, synth
 from sydes_mini.views import VARIANTS, mixed_scale_views, split_crops, view_448
 
 if profile != "smoke":
@@ -88,7 +90,8 @@ if profile != "smoke":
           "set data_root to an MSED-format folder to look at other data")
 root = Path(data_root) if data_root else synth(Path(tempfile.mkdtemp()) / "toy", n_train=8, n_dev=1,
                                               n_test=1, seed=seed)
-example = next(r for r in read_split(root, "train") if find_banner(load_image(r.image_path)))
+example = next(r for r in read_split(root, "train") if find_banner(image := load_image(r.image_path))
+               and shows_own_emotion(image, r.raw_labels["emotion"]))      # a typical post: banners, own background
 image = load_image(example.image_path)
 
 # %% [markdown]
@@ -168,7 +171,7 @@ sizes = pd.DataFrame({
 glue("example_labels", f"emotion {example.raw_labels['emotion']}, desire {example.raw_labels['desire']}",
      display=False)
 glue("crop_px", f"{b * 448 / max(w, h):.0f}", display=False)
-sizes
+sizes.set_index("view")
 
 # %% [markdown]
 # In the authors' global view the banners are cut off entirely (width 0), so only the crops can

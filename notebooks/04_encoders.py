@@ -63,7 +63,7 @@ device = "auto"
 seed = 0
 
 # %% tags=["remove-input"]
-# The model in one picture (chapter 1), this chapter's part in yellow.
+# The model in one picture (chapter 1), this chapter's parts highlighted (boxes in yellow, losses in red).
 from sydes_mini.plots.architecture import you_are_here
 
 you_are_here(4, profile);

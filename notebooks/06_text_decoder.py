@@ -65,7 +65,7 @@ device = "auto"
 seed = 0
 
 # %% tags=["remove-input"]
-# The model in one picture (chapter 1), this chapter's part in yellow.
+# The model in one picture (chapter 1), this chapter's parts highlighted (boxes in yellow, losses in red).
 from sydes_mini.plots.architecture import you_are_here
 
 you_are_here(6, profile);
@@ -247,7 +247,7 @@ banner_ratio = np.mean(on_banner) / np.mean(banner_keys)
 
 # %%
 views = ["global", "crop TL", "crop TR", "crop BL", "crop BR"]
-fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(10, 3), gridspec_kw={"width_ratios": [1.2, 1]})
+fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(8.5, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
 example = probe.records[with_banner[0]]
 ax_img.imshow(plt.imread(example.image_path))
 ax_img.set(title=f"one of the {len(with_banner)} posts (desire: {example.raw_labels['desire']})")
@@ -255,10 +255,10 @@ ax_img.axis("off")
 ax_bar.bar(views + ["banners"], [*per_view.tolist(), 100 * np.mean(on_banner)],
            color=["#4c72b0"] * 5 + ["#c0392b"])
 ax_bar.axhline(20, color="grey", lw=1, ls="--", label="uniform, per view")
-ax_bar.scatter([5], [100 * np.mean(banner_keys)], marker="_", s=400, color="black", label="uniform, banners", zorder=3)
+ax_bar.hlines(100 * np.mean(banner_keys), 4.6, 5.4, color="black", lw=2.5, label="uniform, banners", zorder=3)
 ax_bar.set(ylabel="attention (%)", title="last-layer cross-attention, mean of 40 posts")
 ax_bar.tick_params(axis="x", rotation=30)
-ax_bar.legend(fontsize=7)
+ax_bar.legend(fontsize=9)
 fig.tight_layout()
 glue("fig_attn_shares", fig, display=False)
 plt.close(fig)

@@ -61,7 +61,7 @@ profile = "smoke"   # only the opening picture's shapes: the losses do not depen
 seed = 0
 
 # %% tags=["remove-input"]
-# The model in one picture (chapter 1), this chapter's part in yellow.
+# The model in one picture (chapter 1), this chapter's parts highlighted (boxes in yellow, losses in red).
 from sydes_mini.plots.architecture import you_are_here
 
 you_are_here(7, profile);
@@ -335,33 +335,45 @@ for a in angles:
     landscape["L_itc (eq. 3)"].append(contrastive_loss(v_2d, captions_2d, 5.0).item())
     landscape["L_si (eq. 4)"].append(similarity_loss(v_2d, agg_2d).item())
     landscape["L_dc (eq. 5)"].append(distribution_consistency_loss(agg_2d, v_2d, captions_2d, 5.0).item())
-fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), sharex=True)
-for ax, (name, values) in zip(axes, landscape.items()):
+weights = cfg.train.pretrain_weights                                         # eq. 7's λ (L_rec does not move)
+landscape["weighted sum (eq. 7)"] = [sum(weights[name.split()[0][2:]] * landscape[name][i] for name in list(landscape)[:3])
+                                     for i in range(len(angles))]
+fig, axes = plt.subplots(2, 2, figsize=(8.5, 5.6), sharex=True)
+for ax, (name, values) in zip(axes.flat, landscape.items()):
     ax.plot(angles, values, color="black")
     for where, label in ((0, "its caption"), (30, "its crops"), (120, "caption 2"), (-120, "caption 3")):
-        ax.axvline(where, lw=0.8, ls=":", color="#c0392b" if label == "its crops" else "#4c72b0")
-    ax.set(title=name, xlabel="angle of $v_1$ (degrees)")
+        ax.axvline(where, lw=1.2, ls=":", color="#c0392b" if label == "its crops" else "#4c72b0")
+    ax.set(title=name, yscale="log")
     best = angles[int(np.argmin(values))]
-    ax.annotate(f"lowest at {best}°", (best, min(values)), xytext=(5, 10), textcoords="offset points", fontsize=8)
-axes[0].set_ylabel("loss")
+    ax.plot(best, min(values), "o", color="black")
+    ax.annotate(f"lowest at {best}°", (best, min(values)), xytext=(8, 8), textcoords="offset points", fontsize=9)
+for ax in axes[1]:
+    ax.set_xlabel("angle of $v_1$ (degrees)")
+for ax in axes[:, 0]:
+    ax.set_ylabel("loss (log scale)")
 fig.tight_layout()
 glue("fig_landscape", fig, display=False)
 plt.close(fig)
 minima = {name: int(angles[int(np.argmin(values))]) for name, values in landscape.items()}
-glue("landscape_minima", ", ".join(f"{name.split()[0]} at {deg}°" for name, deg in minima.items()), display=False)
+glue("landscape_minima", ", ".join(f"{name.split()[0]} at {deg}°" for name, deg in list(minima.items())[:3]),
+     display=False)
+glue("landscape_sum_minimum", f"{minima['weighted sum (eq. 7)']}°", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_landscape
 # :name: fig-landscape
 #
-# Each loss as post 1's global latent turns around the circle. Dotted lines: its own caption (0°),
-# its crops' summary (30°, red) and the other captions (±120°).
+# Each loss as post 1's global latent turns around the circle (log scale; the dot marks the lowest
+# point), and their sum with the weights of eq. 7. Dotted lines: its own caption (0°), its crops'
+# summary (30°, red) and the other captions (±120°). Notice that the three minima do not coincide,
+# and where between them the weighted sum settles.
 # ```
 #
 # The minima ({glue:text}`landscape_minima`) show what each loss asks of $v_1$: $\mathcal{L}_{itc}$
 # pulls it to its caption, $\mathcal{L}_{si}$ to its own crops, and $\mathcal{L}_{dc}$ to wherever it
 # ranks the three captions as the crops do. When the crops and the caption disagree, the three pull
-# in different directions, and the weights of eq. 7 decide the compromise.
+# in different directions, and the weights of eq. 7 decide the compromise: with the smoke
+# profile's weights the sum is lowest at {glue:text}`landscape_sum_minimum`.
 #
 # ## Summary
 #

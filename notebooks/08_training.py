@@ -83,7 +83,7 @@ device = "auto"     # "auto": cuda when available, else cpu
 overrides = []      # config overrides: a list of the strings --set takes (examples in book/reproduce.md)
 
 # %% tags=["remove-input"]
-# The model in one picture (chapter 1), this chapter's part in yellow.
+# The model in one picture (chapter 1): every loss highlighted, and above each box the stage that trains it.
 from sydes_mini.plots.architecture import you_are_here
 
 you_are_here(8, profile);
@@ -150,9 +150,15 @@ smoke = get_config("smoke").train
 glue("smoke_lr", f"{max(smoke.lr_pretrain.values()):.0e}", display=False)
 glue("smoke_lr_image_encoder", f"{smoke.lr_pretrain['image_encoder']:.0e}", display=False)
 
-# %%
+# %% tags=["hide-output"]
 # NBVAL_CHECK_OUTPUT
 print(frozen.to_string())
+
+# %% [markdown]
+# The same table (the printed check above is folded):
+
+# %%
+frozen
 
 # %% [markdown]
 # The learning rates are Table 8's; the parameter counts are those of this profile's model. (The

@@ -18,11 +18,12 @@
 # > "we project $V_{i,n}^{(l)}$ to the text embedding space via $\Pi_{v \rightarrow t}$ …"
 # > — {cite:t}`chen2026sydes`, Section 3.2.3
 #
-# The paper and the code name the same things differently. This page lists every symbol of the
-# paper with the name it has in `sydes_mini` and its shape in the smoke and full profiles. The
-# names are written by hand in `sydes_mini.notation.SYMBOLS`; every shape and size below is read
-# off a live model (random weights, one pretraining forward on a batch of B = 2), so the page
-# cannot drift from the code.
+# The paper and the code name the same things differently. This page lists the symbols of the
+# paper's equations that the chapters use, with the name each has in `sydes_mini` and its shape in
+# the smoke and full profiles. The names are written by hand in `sydes_mini.notation.SYMBOLS`; the
+# shapes of the tensors a forward pass returns are read off a live model (random weights, one
+# pretraining forward on a batch of B = 2), so they cannot drift from the code; a few internal
+# ones (marked as a fixed shape in `SYMBOLS`) are written in the letters below.
 
 # %% tags=["hide-cell"]
 # Colab set-up: does nothing outside Google Colab. On Colab it clones the repository (into
@@ -87,7 +88,7 @@ print(pd.DataFrame({p: {k: f"{v:g}" for k, v in sizes.items()} for p, sizes in l
 # %% tags=["hide-output"]
 # NBVAL_CHECK_OUTPUT
 table = pd.DataFrame([{"symbol": symbol, "meaning": meaning, "code": code,
-                       **{p: shapes[p].get(key, "") if key else "scalar" for p in ("smoke", "full")},
+                       **{p: shapes[p].get(key, key) if key else "scalar" for p in ("smoke", "full")},
                        "paper": where} for symbol, meaning, code, key, where in SYMBOLS])
 print(table[["code", "smoke", "full", "paper"]].to_string())
 
@@ -95,8 +96,13 @@ print(table[["code", "smoke", "full", "paper"]].to_string())
 # The same table with the paper's symbols (the printed check above is folded):
 
 # %% mystnb={"markdown_format": "myst"}
-rows = ["| symbol | paper | meaning | code | smoke | full |", "|---|---|---|---|---|---|"]
-rows += [f"| {r.symbol} | {r.paper} | {r.meaning} | `{r.code}` | `{r.smoke}` | `{r.full}` |" for r in table.itertuples()]
+def shape_cell(smoke: str, full: str) -> str:
+    return f"`{smoke}`" if smoke == full else f"smoke `{smoke}`<br>full `{full}`"
+
+
+rows = ["| symbol | meaning | code | shape |", "|---|---|---|---|"]
+rows += [f"| {r.symbol}<br>({r.paper}) | {r.meaning} | `{r.code}` | {shape_cell(r.smoke, r.full)} |"
+         for r in table.itertuples()]
 Markdown("\n".join(rows))
 
 # %% [markdown]
@@ -106,3 +112,65 @@ Markdown("\n".join(rows))
 #   *n* is the second axis of `[B, 4, …]`, or the `4B` rows of the crops flattened into the batch.
 # * Shapes in the two profiles differ only in the widths (C1, C2, Cd, E); the number of views,
 #   patches and classes is the paper's in both.
+#
+# ## Exercises
+#
+# Try each exercise before opening its hint, and the hint before the solution. The
+# exercise with a code cell runs as it is: fill in its `None`s.
+#
+# **Exercise 1.** Which shapes in the table change between the smoke and the full profile, and
+# which letters explain each change?
+#
+# ````{dropdown} Hint
+# Compare the two profiles' columns of the sizes table: only some letters differ.
+# ````
+#
+# ````{dropdown} Solution to exercise 1
+# Only the widths differ: C1 and C2 (the encoders), Cd (the image decoder) and E (the latent
+# space). Every shape that ends in one of them changes (the image and text tokens, the latents
+# v, w, z and P_agg); the counts (B, 4 crops, P patches, P' visible patches, K classes) are the
+# paper's in both, so `crops`, `mask`, `alpha` and `logits` have the same shape in both.
+# ````
+#
+# **Exercise 2.** The crops' patch tokens `crop_tokens` have P' + 1 tokens per crop, not P + 1.
+# Work out P' for mask ratio 0.5 and check it with `sizes` on a model built with
+# `model.mask_ratio=0.5`. Complete the cell below.
+#
+# ````{dropdown} Hint
+# P' = P × (1 − m), rounded down; `profile_model` takes the profile name, and `get_config` with
+# `overrides` and `build_model` build any variation.
+# ````
+
+# %%
+# Exercise 2: complete this cell (it runs as it is, and does nothing until you do).
+from sydes_mini.config import get_config
+from sydes_mini.model import build_model
+
+expected = None   # P' by hand: 196 patches at mask ratio 0.5
+if expected is not None:
+    half = get_config("smoke", ["model.mask_ratio=0.5"])
+    print(expected, sizes(half, build_model(half))["P'"])
+
+# %% [markdown]
+# ````{dropdown} Solution to exercise 2
+# ```python
+# expected = int(196 * (1 - 0.5))          # 98 visible patches per crop
+# half = get_config("smoke", ["model.mask_ratio=0.5"])
+# print(expected, sizes(half, build_model(half))["P'"])
+# ```
+#
+# The crop tokens then have shape `[4B, 99, C1]`: the CLS token and the 98 visible patches. Half
+# the crop tokens of the default 0.75 mask are hidden, so the encoder does about twice the work per crop.
+# ````
+#
+# **Exercise 3.** Why does the table give the caption's length as a letter, L, and not as 77?
+#
+# ````{dropdown} Hint
+# Look at `sydes_mini.data.trim_padding`.
+# ````
+#
+# ````{dropdown} Solution to exercise 3
+# Every batch is cut to its longest caption (start and end tokens included), so the text's length
+# changes from batch to batch; 77 is only the tokenizer's maximum. Cutting drops padding that no
+# output reads, so the results equal those of the padded batch.
+# ````

@@ -13,7 +13,7 @@ import torch
 from .labels import LABELS
 from .plots.architecture import B, dims
 
-# (symbol, meaning, code name, key of traced_shapes or None for a scalar, where in the paper)
+# (symbol, meaning, code name, shape: a key of traced_shapes, a fixed shape, or None for a scalar, where in the paper)
 SYMBOLS = [
     (r"$I_i^{(g)}$", "global view: the whole image down-sampled", 'batch["global_view"]', "global_view", "eq. 1"),
     (r"$I_{i,n}^{(l)}$", "the four 224 × 224 crops, n = 1…4", 'batch["crops"]', "crops", "eq. 1"),
@@ -26,6 +26,11 @@ SYMBOLS = [
     (r"$W_i$", "text-encoder tokens", "model.text_encoder(text)[0]", "text_tokens", "3.2.1"),
     (r"$v_i^{cls}$", "global image latent (normalised)", "SyDESOutput.v", "v", "eq. 3"),
     (r"$w_i^{cls}$", "text latent (normalised)", "SyDESOutput.w", "w", "eq. 3"),
+    (r"$\Pi_{v \rightarrow t}$", "projection of the crop tokens into the decoder's width (paper variant; the code "
+     "variant projects the image decoder's keys and values instead)", "PaperImageDecoder.image_proj",
+     "Linear C1 → Cd", "3.2.3"),
+    (r"$U$", "Gate_img(W, D): the decoder tokens D with the caption W mixed in (paper variant)",
+     "u in PaperImageDecoder.forward", "[4B, 1+P, Cd]", "3.2.3"),
     (r"$\tilde{X}_{i,n}^p$", "predicted pixels of every crop patch", "SyDESOutput.pixels", "pixels", "eq. 2"),
     (r"$z_{i,n}$", "sub-image representation of crop n", "SyDESOutput.z", "z", "3.2.3"),
     (r"$\alpha_{i,n}$", "aggregator weight of crop n", "SyDESOutput.alpha", "alpha", "3.3.3"),
@@ -34,6 +39,10 @@ SYMBOLS = [
      "SyDESOutput.attention", "attention", "3.2.4"),
     (r"$\hat{y}_i$", "class scores (logits) of the task", "SyDESOutput.logits", "logits", "eq. 6"),
     (r"$1/\tau$", "scale of the contrastive logits, exp(t)", "SyDESOutput.itc_scale", "itc_scale", "eq. 3"),
+    (r"$S_{t2l}$, $S_{t2g}$", "scaled similarities of the captions to the aggregated crops and to the global views",
+     "a, g in losses.distribution_consistency_loss", "[B, B]", "eq. 5"),
+    (r"$p_T$, $K_T$", "class probabilities of task T (softmax of the logits), its number of classes",
+     "predict.Predictor", "[B, K]", "3.4.2"),
     (r"$\mathcal{L}_{rec}$", "reconstruction loss", "losses.reconstruction_loss", None, "eq. 2"),
     (r"$\mathcal{L}_{itc}$", "image–text contrastive loss", "losses.contrastive_loss", None, "eq. 3"),
     (r"$\mathcal{L}_{si}$", "local–global similarity loss", "losses.similarity_loss", None, "eq. 4"),

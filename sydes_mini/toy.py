@@ -159,6 +159,14 @@ def find_banner(image: Image.Image, cfg: ToyWorldConfig | None = None) -> str | 
     return None
 
 
+def shows_own_emotion(image: Image.Image, emotion: str) -> bool:
+    """Toy world only: is ``emotion``'s colour the nearest emotion colour to the background (the image's
+    median colour)? False for the tenth of the posts whose background shows another emotion's
+    (``p_global_cue``)."""
+    background = np.median(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0)         # [3]
+    return min(COLOUR_OF, key=lambda e: np.abs(background - np.array(COLOUR_OF[e])).sum()) == emotion
+
+
 def paint_out_banner(image: Image.Image, cfg: ToyWorldConfig | None = None) -> Image.Image:
     """Toy world only: a copy of ``image`` with both banner boxes painted in the image's median colour (its
     background). No banners: the same image."""

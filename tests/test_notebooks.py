@@ -80,7 +80,7 @@ def test_papermill_reads_every_parameter(notebook):
     assert sorted(papermill.inspect_notebook(str(notebook))) == sorted(names)
 
 
-@pytest.mark.parametrize("notebook", [c for c in CHAPTERS if c.stem != "12_notation"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
 def test_every_exercise_has_a_hint_and_a_solution_and_one_is_code(notebook):
     all_cells = cells(notebook)
     start = next(i for i, (_, src, _) in enumerate(all_cells) if "## Exercises" in src)

@@ -9,7 +9,7 @@ from PIL import Image
 from sydes_mini.data import check_root, read_split
 from sydes_mini.labels import LABELS
 from sydes_mini.toy import (BANNER_COLOUR, COLOUR_OF, EMOTION_WORD, Scene, ToyWorldConfig, banner_box, banner_patches, find_banner,
-                            paint_out_banner, render, sample_scene, synth)
+                            paint_out_banner, render, sample_scene, shows_own_emotion, synth)
 from sydes_mini.views import denormalize, mixed_scale_views
 
 SMALL = dict(n_train=150, n_dev=8, n_test=8)
@@ -147,3 +147,11 @@ def test_find_banner_names_the_desire():
         shown = None if desire == "none" else desire
         for emotion, colour in COLOUR_OF.items():
             assert find_banner(render(Scene(colour, shown, noise_seed=1), cfg)) == shown, (desire, emotion)
+
+
+def test_shows_own_emotion_reads_the_background_with_or_without_banners():
+    cfg = ToyWorldConfig()
+    for emotion, colour in COLOUR_OF.items():
+        for banner in (None, "romance", "vengeance"):
+            image = render(Scene(colour, banner, noise_seed=4), cfg)
+            assert [e for e in COLOUR_OF if shows_own_emotion(image, e)] == [emotion], (emotion, banner)
