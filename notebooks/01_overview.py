@@ -176,7 +176,9 @@ for name in ("v", "w", "pixels", "z", "p_agg", "alpha", "logits", "attention"):
     print(f"{name:9s} {list(getattr(out, name).shape)}")
 
 # %% [markdown]
-# `logits` has one score per desire class; `attention` holds, for each of the 76 text
+# `pixels` has 16 × 16 × 3 = 768 values per patch, the pixels the image decoder paints back (the
+# same number as the full model's width C1 only by chance). `logits` has one score per desire
+# class; `attention` holds, for each of the 76 text
 # positions the decoder reads (all but the end-of-text token), a weight on each of the 5 × 196
 # image patches (chapter 6).
 #
