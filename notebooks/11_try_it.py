@@ -216,10 +216,10 @@ for record in examples:
     before.append(predictor.predict(image, record.caption).probabilities["desire"][true_desire])
     after.append(predictor.predict(painted, record.caption).probabilities["desire"][true_desire])
     last = (record, image, painted)
-fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.1]})
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 1, 1.1]})
 for ax, picture, name in zip(axes, last[1:], ("with the banners", "banners painted out")):
     ax.imshow(picture)
-    ax.set(title=f"{name} (desire: {last[0].raw_labels['desire']})")
+    ax.set(title=f"{name}\n(desire: {last[0].raw_labels['desire']})")
     ax.axis("off")
 axes[2].plot([0, 1], np.array([before, after]) * 100, color="grey", lw=1, marker="o")
 axes[2].set(xticks=[0, 1], xticklabels=["with banners", "painted out"], xlim=(-0.3, 1.3),
@@ -237,7 +237,8 @@ glue("paint_verdict", f"the mean probability of the true desire goes from {100 *
 # :name: fig-paint-out
 #
 # One test post with and without its banners (left), and for each post with banners the probability
-# of its true desire before and after painting them out (right).
+# of its true desire before and after painting them out (right). Notice how many lines fall, and how
+# far: a line that stays level is a post whose desire the model does not take from the banners.
 # ```
 #
 # Measured here: {glue:text}`paint_verdict`. A model that reads the banners loses confidence when

@@ -233,7 +233,7 @@ def test_every_command_in_the_readme_and_the_book_parses(capsys):
     root = Path(__file__).resolve().parent.parent
     parser, found = build_parser(), 0
     for page in [root / "README.md", *sorted((root / "book").glob("*.md"))]:
-        for line in page.read_text().splitlines():
+        for line in re.sub(r" \\\n\s*", " ", page.read_text()).splitlines():    # one line per command
             match = re.match(r"\s*(?:\$ )?python -m sydes_mini (\S.*?)\s*(?:#.*)?$", line)
             if not match or "|" in match.group(1) or "..." in match.group(1) or "<" in match.group(1):
                 continue                 # "pretrain | finetune | evaluate ..." and <placeholders> are prose
