@@ -216,7 +216,7 @@ losses = pd.DataFrame({
     "paper": [contrastive_loss(v, w, 1 / 0.07).item(), similarity_loss(v, p_agg, "paper").item(),
               distribution_consistency_loss(p_agg, v, w, 1 / 0.07, variant="paper").item(),
               reconstruction_loss(pred, target, mask, "paper").item()]},
-    index=["L_itc (2)", "L_si (3)", "L_dc (4)", "L_rec (5)"])
+    index=["L_itc (eq. 3)", "L_si (eq. 4)", "L_dc (eq. 5)", "L_rec (eq. 2)"])
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -224,13 +224,15 @@ print(losses.round(4).to_string())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ratio = losses.loc["L_si (3)", "paper"] / losses.loc["L_si (3)", "code"]
+ratio = losses.loc["L_si (eq. 4)", "paper"] / losses.loc["L_si (eq. 4)", "code"]
 print(f"L_si paper / code = {ratio:.3f} (E = {E})")
 glue("si_ratio", f"{ratio:.0f}", display=False)
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
 losses.plot.bar(ax=ax, rot=0)
+ax.set_xticklabels([r"$\mathcal{L}_{itc}$ (eq. 3)", r"$\mathcal{L}_{si}$ (eq. 4)",
+                    r"$\mathcal{L}_{dc}$ (eq. 5)", r"$\mathcal{L}_{rec}$ (eq. 2)"])
 ax.set(ylabel="loss", yscale="log", title="the same batch, both variants")
 fig.tight_layout()
 glue("fig_losses", fig, display=False)
