@@ -73,6 +73,7 @@ device = "auto"            # "auto": cuda when available, else cpu
 # %%
 import inspect
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -231,8 +232,7 @@ glue("si_ratio", f"{ratio:.0f}", display=False)
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
 losses.plot.bar(ax=ax, rot=0)
-ax.set_xticklabels([r"$\mathcal{L}_{itc}$ (eq. 3)", r"$\mathcal{L}_{si}$ (eq. 4)",
-                    r"$\mathcal{L}_{dc}$ (eq. 5)", r"$\mathcal{L}_{rec}$ (eq. 2)"])
+ax.set_xticklabels([re.sub(r"L_(\w+)", r"$\\mathcal{L}_{\1}$", name) for name in losses.index])   # L_si -> math
 ax.set(ylabel="loss", yscale="log", title="the same batch, both variants")
 fig.tight_layout()
 glue("fig_losses", fig, display=False)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,6 +393,12 @@ def wrap_command(command: str, indent: str = "", width: int = 76) -> str:
         else:
             lines.append("    " + group)
     return f" \\\n{indent}".join(lines)
+
+
+def unwrap_commands(text: str) -> str:
+    """The inverse of :func:`wrap_command` on a whole page: every `` \\`` continuation joined, one line per
+    command (how a shell reads it)."""
+    return re.sub(r" \\\n\s*", " ", text)
 
 
 def commands_markdown(profile: str = "full") -> str:

@@ -12,6 +12,7 @@ import torch
 
 from sydes_mini.cli import build_parser, main
 from sydes_mini.config import get_config
+from sydes_mini.paper_tables import unwrap_commands
 from sydes_mini.toy import synth
 
 TINY = "--epochs 1 --batch-size 4 --max-steps 1"
@@ -233,7 +234,7 @@ def test_every_command_in_the_readme_and_the_book_parses(capsys):
     root = Path(__file__).resolve().parent.parent
     parser, found = build_parser(), 0
     for page in [root / "README.md", *sorted((root / "book").glob("*.md"))]:
-        for line in re.sub(r" \\\n\s*", " ", page.read_text()).splitlines():    # one line per command
+        for line in unwrap_commands(page.read_text()).splitlines():          # one line per command
             match = re.match(r"\s*(?:\$ )?python -m sydes_mini (\S.*?)\s*(?:#.*)?$", line)
             if not match or "|" in match.group(1) or "..." in match.group(1) or "<" in match.group(1):
                 continue                 # "pretrain | finetune | evaluate ..." and <placeholders> are prose

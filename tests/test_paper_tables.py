@@ -161,9 +161,11 @@ def test_the_reproduce_page_and_readme_have_the_registrys_commands(name, tmp_pat
     pt.update_markdown(copy)
     assert copy.read_text() == page.read_text(), \
         f"{name} is out of date: run python -m sydes_mini.paper_tables --update {name}"
-    unwrapped = page.read_text().replace(" \\\n", " ")                  # the shell's line continuations
+    unwrapped = pt.unwrap_commands(page.read_text())                    # the shell's line continuations
     for run in pt.RUNS:
         assert pt.reproduce_command("full", run) in " ".join(unwrapped.split())
+        assert pt.unwrap_commands(pt.wrap_command(pt.reproduce_command("full", run), "  ")) == \
+            pt.reproduce_command("full", run)
     (tmp_path / "bad.md").write_text("no block")
     with pytest.raises(ValueError, match="no generated block"):
         pt.update_markdown(tmp_path / "bad.md")
