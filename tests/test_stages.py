@@ -91,3 +91,29 @@ def test_unknown_stage():
     cfg = get_config("smoke")
     with pytest.raises(ValueError, match="pretrain or finetune"):
         set_stage(build_model(cfg), "warmup", cfg)
+
+
+def test_fused_adamw_takes_the_per_tensor_loops_steps():
+    # make_optimizer builds torch's fused AdamW (on the CPU from torch 2.4): three steps on the same
+    # gradients move every trained weight as the default per-tensor loop does, up to float rounding
+    cfg = get_config("smoke")
+    torch.manual_seed(0)
+    fused_model, loop_model = build_model(cfg), build_model(cfg)
+    loop_model.load_state_dict(fused_model.state_dict())
+    fused = make_optimizer(fused_model, "finetune", cfg)
+    loop = torch.optim.AdamW(set_stage(loop_model, "finetune", cfg), betas=(0.9, 0.95), eps=1e-8, foreach=False)
+    if torch.torch_version.TorchVersion(torch.__version__) >= "2.4":
+        assert all(g["fused"] for g in fused.param_groups)
+    pairs = [(a, b) for a, b in zip(fused_model.parameters(), loop_model.parameters()) if a.requires_grad]
+    start = [a.detach().clone() for a, _ in pairs]
+    g = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        for a, b in pairs:
+            a.grad = torch.randn(a.shape, generator=g)
+            b.grad = a.grad.clone()
+        fused.step()
+        loop.step()
+    for (a, b), a0 in zip(pairs, start):
+        moved = (a - a0).abs().max()
+        assert moved > 1e-4                                        # lr 1e-3: each weight moved
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)     # ... and where the loop moved it
