@@ -225,16 +225,16 @@ plt.close(fig)
 # | Colab | open a chapter with the rocket button, *Runtime → Change runtime type → GPU*, set `profile = "full"` in the parameters cell | chapters 1, 4–6 and 8 at the paper's model sizes, with random weights (nothing is downloaded); with `"smoke"` the chapters that show a trained model train the smoke run in place when it is missing (below) |
 # | a laptop CPU | `make book` (smoke profile, toy world) | this book, built locally, with every number recomputed |
 #
-# `book/hardware.json` records, per rung, the command, what was measured on which machine, and
-# which figures are still estimates:
+# How long each rung takes, as `book/hardware.json` records it (the README's ladder has the same
+# figures): what was measured on which machine, and which figures are still estimates.
 
 # %%
 ladder_file = Path("../book/hardware.json")
 ladder = json.loads(ladder_file.read_text()) if ladder_file.is_file() else {}
 if ladder:
     with pd.option_context("display.max_colwidth", None):           # every cell whole, not cut at 50 characters
-        display(pd.DataFrame([{"rung": rung, **{k: ("not measured yet" if v is None else v) for k, v in entry.items()}}
-                              for rung, entry in ladder.items()]).set_index("rung"))
+        display(pd.DataFrame({"how long": {rung: entry["time"] or "not measured yet"
+                                           for rung, entry in ladder.items()}}).rename_axis("rung"))
 else:
     print(f"{ladder_file} is not here (this notebook runs outside the repository): the README's hardware ladder has the times")
 

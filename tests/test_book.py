@@ -1,5 +1,6 @@
 """The Jupyter Book builds from the stored chapter outputs (no execution), warnings as errors,
 and every page of the table of contents is there without error output."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"              # use the stored outputs
+    extensions = config["sphinx"]["local_extensions"]           # relative to the config file's folder
+    config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in extensions.items()}
     (out / "_config.yml").write_text(yaml.safe_dump(config))
     jb = Path(sys.executable).with_name("jupyter-book")
     run = subprocess.run([str(jb), "build", str(ROOT), "-W", "-n", "--keep-going", "--config", str(out / "_config.yml"),
@@ -47,6 +50,17 @@ def test_every_page_is_built_without_errors(built):
         text = html.read_text()
         for bad in ("Traceback", "output traceback", "output error"):
             assert bad not in text, f"{page}.html contains {bad!r}"
+
+
+def test_citations_and_references_are_author_year(built):
+    def text(page):                                   # the page's words, tags removed
+        return re.sub(r"<[^>]+>", "", (built / f"{page}.html").read_text())
+    intro, references = text("book/intro"), text("book/bibliography")
+    assert "dataset (Jia et al., 2022)." in intro                              # {cite:p}
+    assert "reference list of Chen et al. (2026)" in references                # {cite:t}
+    for label in ("Aziz et al., 2025", "Chen et al., 2026", "Jia et al., 2022", "Yu et al., 2022"):
+        assert f"[{label}]" in references, label                               # book/_ext/author_year.py
+    assert "CWX+26" not in references                                          # pybtex's alpha labels
 
 
 def test_chapters_have_a_colab_button(built):
