@@ -19,12 +19,12 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
-from torch.utils.flop_counter import FlopCounterMode
 
 from . import cache
 from .config import get_config
 from .data import CONTEXT_LENGTH, collate
 from .device import autocast, get_device, grad_scaler, set_matmul_precision
+from .estimate import flop_counter
 from .labels import LABELS, TASKS
 from .model import build_model
 from .stages import make_optimizer
@@ -82,12 +82,12 @@ class SyntheticItems(Dataset):
 def time_steps(model, stage: str, batches: list[dict], cfg, device) -> tuple[float, float]:
     """-> (seconds of one training step per batch of ``batches``, summed; FLOPs of the step on ``batches[0]``).
 
-    An untimed warm-up step on ``batches[0]`` comes first; ``torch.utils.flop_counter`` counts its
+    An untimed warm-up step on ``batches[0]`` comes first; ``estimate.flop_counter`` counts its
     FLOPs (matrix products, convolutions and attention of forward and backward).
     """
     optimizer = make_optimizer(model, stage, cfg)
     scaler, generator = grad_scaler(device, cfg.train.precision), torch.Generator().manual_seed(0)
-    total, counter = 0.0, FlopCounterMode(display=False)
+    total, counter = 0.0, flop_counter()
     for k, batch in enumerate([batches[0], *batches]):
         start = time.perf_counter()
         batch = to_device(batch, device)          # as training does: one batch on the device at a time

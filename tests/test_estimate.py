@@ -1,12 +1,13 @@
 """Estimates on fake tensors: the FLOPs equal those counted on a real step, the peak memory is plausible."""
 import torch
+import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from sydes_mini.bench import SyntheticItems
 from sydes_mini.config import get_config
 from sydes_mini.data import collate
-from sydes_mini.estimate import (MSED, PeakMemory, fits_t4, gpu_hours, map_tensors, measured_hours, peak_at,
-                                 step_cost)
+from sydes_mini.estimate import (MSED, PeakMemory, fits_t4, flop_counter, gpu_hours, map_tensors, measured_hours,
+                                 peak_at, step_cost)
 from sydes_mini.model import build_model
 from sydes_mini.stages import set_stage
 from sydes_mini.step import finetune_loss
@@ -28,7 +29,7 @@ def test_fake_step_counts_the_real_flops_and_memory():
     map_tensors(batch, memory.add)
     with memory:                                                          # the same two steps, computed
         for _ in range(2):
-            with FlopCounterMode(display=False) as counter:
+            with flop_counter() as counter:
                 finetune_loss(model, batch, cfg, "desire")[0].backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -36,6 +37,24 @@ def test_fake_step_counts_the_real_flops_and_memory():
     assert cost["peak_bytes"] == memory.peak
     trained = sum(p.numel() * 4 for g in params for p in g["params"])
     assert cost["peak_bytes"] > 3 * trained                               # weights' gradients + AdamW's 2 moments
+
+
+def test_cpu_attention_counts_as_its_two_matrix_products():
+    # torch's FlopCounterMode counts the CPU attention kernel as 0; flop_counter counts what the same
+    # attention written as two matrix products costs (softmax and scaling are not counted)
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, n, 8, generator=g, requires_grad=True) for n in (5, 7, 7))   # [B, H, L, E]
+    with FlopCounterMode(display=False) as plain:
+        F.scaled_dot_product_attention(q, k, v)
+    with flop_counter() as counted:
+        F.scaled_dot_product_attention(q, k, v)
+    with flop_counter() as explicit:
+        torch.softmax(q @ k.transpose(-2, -1) / 8 ** 0.5, -1) @ v
+    assert plain.get_total_flops() == 0
+    assert counted.get_total_flops() == explicit.get_total_flops() == 2 * (2 * 2 * 3 * 5 * 7 * 8)
+    with flop_counter() as backward:
+        F.scaled_dot_product_attention(q, k, v).sum().backward()
+    assert backward.get_total_flops() > 2 * counted.get_total_flops()            # the backward is counted too
 
 
 def test_t4_fit_and_hours():
