@@ -6,7 +6,7 @@ import torch
 from sydes_mini.config import get_config
 from sydes_mini.model import build_model
 from sydes_mini.objectives import finetune_objective, pretrain_objective
-from sydes_mini.stages import make_optimizer, set_stage, trainable_modules
+from sydes_mini.stages import ADAM_BETAS, make_optimizer, set_stage, trainable_modules
 
 FROZEN = {"pretrain": ["text_decoder", "head"], "finetune": ["image_encoder", "image_decoder", "aggregator",
                                                             "dc_scale"]}
@@ -101,7 +101,8 @@ def test_fused_adamw_takes_the_per_tensor_loops_steps():
     fused_model, loop_model = build_model(cfg), build_model(cfg)
     loop_model.load_state_dict(fused_model.state_dict())
     fused = make_optimizer(fused_model, "finetune", cfg)
-    loop = torch.optim.AdamW(set_stage(loop_model, "finetune", cfg), betas=(0.9, 0.95), eps=1e-8, foreach=False)
+    loop = torch.optim.AdamW(set_stage(loop_model, "finetune", cfg), betas=ADAM_BETAS[cfg.variant], eps=1e-8,
+                             foreach=False)
     if torch.torch_version.TorchVersion(torch.__version__) >= "2.4":
         assert all(g["fused"] for g in fused.param_groups)
     pairs = [(a, b) for a, b in zip(fused_model.parameters(), loop_model.parameters()) if a.requires_grad]
