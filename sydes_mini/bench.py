@@ -23,7 +23,7 @@ from torch.utils.data import Dataset, Subset
 from . import cache
 from .config import get_config
 from .data import CONTEXT_LENGTH, collate
-from .device import autocast, get_device, grad_scaler, set_matmul_precision
+from .device import autocast, get_device, grad_scaler, keep_freed_memory, set_matmul_precision
 from .estimate import flop_counter
 from .labels import LABELS, TASKS
 from .model import build_model
@@ -118,6 +118,7 @@ def bench(profile: str = "smoke", device: str = "cpu", batch: int = 8, steps: in
     cfg = get_config(profile, ["model.clip_pretrained=none", "model.text_decoder_pretrained=none", *overrides])
     dev = get_device(device)
     set_matmul_precision(cfg.train.precision)
+    keep_freed_memory()                            # as training does
     torch.manual_seed(0)
     model = build_model(cfg, TASK).to(dev).train()
     big = max(batch, AUTHORS_BATCH)

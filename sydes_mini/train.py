@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from . import cache, data
 from .checkpoint import CheckpointError, load_last, load_weights, save_last, save_weights
 from .config import Config
-from .device import autocast, get_device, grad_scaler, set_matmul_precision
+from .device import autocast, get_device, grad_scaler, keep_freed_memory, set_matmul_precision
 from .evaluate import evaluate, is_better
 from .model import build_model
 from .stages import make_optimizer
@@ -196,6 +196,7 @@ class Trainer:
         self.rank, self.world = distributed()
         self.device = process_device(cfg.train.device, self.world)
         set_matmul_precision(cfg.train.precision)
+        keep_freed_memory()
         self.meta = {"profile": cfg.profile, "stage": stage, "task": task, "variant": cfg.variant}
         self.prepare_folder(resume)
         seed_everything(cfg.seed)

@@ -46,3 +46,38 @@ def test_tf32_is_fp32_with_tf32_matrix_products_and_no_autocast():
         assert not torch.backends.cuda.matmul.allow_tf32
     finally:
         set_matmul_precision("fp32")
+
+
+# In a child process, since the setting is process-wide: the page faults of a step-like computation whose
+# 64 MB intermediates are above glibc's largest mmap threshold (32 MB), before and after the call.
+ALLOCATOR_PROBE = """
+import json, resource, torch
+from sydes_mini.device import keep_freed_memory
+
+x, w = torch.randn(2048, 1024), torch.randn(1024, 8192)
+
+def step_faults():
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    hidden = (x @ w).relu()                                   # [2048, 8192]: 64 MB, freed at the end
+    (hidden @ w.T).sum()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start
+
+default = [step_faults() for _ in range(4)]
+applied = keep_freed_memory()
+kept = [step_faults() for _ in range(4)]
+print(json.dumps({"applied": applied, "default": default, "kept": kept}))
+"""
+
+
+def test_keep_freed_memory_saves_page_faults_of_repeated_steps():
+    import platform
+    import subprocess
+    import sys
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only (keep_freed_memory does nothing elsewhere)")
+    out = json.loads(subprocess.run([sys.executable, "-c", ALLOCATOR_PROBE], capture_output=True, text=True,
+                                    check=True).stdout)
+    pages = 64 * 2**20 // 4096                                   # one 64 MB intermediate
+    assert out["applied"]
+    assert min(out["default"][1:]) >= pages                     # by default every step maps it afresh ...
+    assert sum(out["kept"][1:]) < sum(out["default"][1:]) / 2    # ... after the call freed blocks are reused
