@@ -58,6 +58,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 profile = "smoke"   # only the opening picture's shapes: the losses do not depend on the profile
+runs = "../runs"    # the last experiment reads the smoke run <runs>/smoke (trained there first when missing)
 seed = 0
 
 # %% tags=["remove-input"]
@@ -69,20 +70,29 @@ you_are_here(7, profile);
 # %%
 import inspect
 import math
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 import torch
 import torch.nn.functional as F
 
-from sydes_mini.config import get_config
+from sydes_mini.checkpoint import load_weights
+from sydes_mini.config import Config, get_config
+from sydes_mini.data import collate, load_split
 from sydes_mini.losses import (classification_loss, contrastive_loss, distribution_consistency_loss,
                                reconstruction_loss, similarity_loss)
+from sydes_mini.model import build_model
 from sydes_mini.model.aggregator import CodeAggregator, PaperAggregator
 from sydes_mini.model.sydes import Latent
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import loss_curves
+from sydes_mini.reproduce import smoke_run
+from sydes_mini.step import pretrain_loss
+from sydes_mini.toy import synth
 
 torch.manual_seed(seed)
 cfg = get_config(profile)
@@ -375,6 +385,107 @@ glue("landscape_sum_minimum", f"{minima['weighted sum (eq. 7)']}°", display=Fal
 # ranks the three captions as the crops do. When the crops and the caption disagree, the three pull
 # in different directions, and the weights of eq. 7 decide the compromise: with the smoke
 # profile's weights the sum is lowest at {glue:text}`landscape_sum_minimum`.
+#
+# ## An experiment on the trained model: do reconstruction and alignment pull apart?
+#
+# Section 3.3.4's worry can be measured. The image encoder is the part every pretraining loss
+# trains: $\mathcal{L}_{rec}$ through the masked crops, $\mathcal{L}_{itc}$ through the global view,
+# $\mathcal{L}_{si}$ and $\mathcal{L}_{dc}$ through both. Take the smoke run's pretrained model and a
+# batch of the toy world's training split, and compute each weighted term's gradient on the
+# encoder's weights, $g_t = \lambda_t\, \partial \mathcal{L}_t / \partial \theta_{enc}$. The cosine of
+# two of them says whether the two losses push those weights the same way (near 1), past each other
+# (near 0) or against each other (below 0):
+
+# %%
+def encoder_gradients(model, batch, cfg, generator) -> dict[str, torch.Tensor]:
+    """{term: λ_t dL_t/dθ for the image encoder's weights θ, flattened}, from one forward pass (eq. 7's terms)."""
+    _, terms, _ = pretrain_loss(model, batch, cfg, generator)
+    weights = list(model.image_encoder.parameters())
+    grads = {}
+    for name, value in terms.items():
+        g = torch.autograd.grad(cfg.train.pretrain_weights[name] * value, weights, retain_graph=True,
+                                allow_unused=True)
+        grads[name] = torch.cat([(d if d is not None else torch.zeros_like(w)).flatten() for d, w in zip(g, weights)])
+    return grads
+
+
+def gradient_cosines(model, posts, cfg, batches: int = 4):
+    """-> (mean and std over batches of the cosine between each pair of terms' gradients [terms, terms],
+    the mean cosine of each term's gradients on two different batches [terms])."""
+    generator, size, unit = torch.Generator().manual_seed(seed), cfg.train.batch_size, []
+    for k in range(batches):
+        grads = encoder_gradients(model, collate([posts[i] for i in range(k * size, (k + 1) * size)]), cfg, generator)
+        unit.append(F.normalize(torch.stack(list(grads.values())), dim=1))  # [terms, |θ_enc|], unit length
+    names = [f"L_{t}" for t in grads]
+    cosines = np.stack([(G @ G.T).numpy() for G in unit])                    # [batches, terms, terms]
+    same_term = np.mean([(unit[a] * unit[b]).sum(1).numpy() for a in range(batches) for b in range(a + 1, batches)], 0)
+    return (pd.DataFrame(cosines.mean(0), names, names), pd.DataFrame(cosines.std(0), names, names),
+            pd.Series(same_term, names))
+
+
+run = smoke_run(Path(runs) / "smoke")                        # load, or train it when missing
+checkpoint = run / "pretrain" / "best.safetensors"
+pre_cfg = Config.load(checkpoint.parent / "config.json")
+torch.manual_seed(pre_cfg.seed)                              # the weights the smoke run started from
+start = build_model(pre_cfg).eval()
+trained = build_model(pre_cfg).eval()
+trained.load_state_dict(load_weights(checkpoint, profile="smoke", stage="pretrain")[0])
+posts = load_split(synth(Path(tempfile.mkdtemp()) / "toy", n_train=64, n_dev=1, n_test=1, seed=seed), "train",
+                   variant=pre_cfg.variant)                   # 64 toy-world posts, drawn here
+measured = {"start of pretraining": gradient_cosines(start, posts, pre_cfg),
+            "end of pretraining": gradient_cosines(trained, posts, pre_cfg)}
+pd.concat({when: mean.assign(**{"same term, other batch": same}) for when, (mean, _, same) in measured.items()}).round(2)
+
+# %%
+def direction(cosine: float) -> str:
+    """How two gradients with this cosine pull the weights."""
+    return "against each other" if cosine < -0.1 else "almost at right angles" if cosine < 0.1 else "the same way"
+
+
+def describe(when: str, mean: pd.DataFrame, std: pd.DataFrame, same: pd.Series) -> str:
+    """One sentence: how L_rec and L_itc pull, what L_si and L_dc share with each, the yardstick."""
+    text = (f"At the {when}, L_rec and L_itc push the encoder's weights {direction(mean.loc['L_rec', 'L_itc'])} "
+            f"(cosine {mean.loc['L_rec', 'L_itc']:+.2f} ± {std.loc['L_rec', 'L_itc']:.2f} over the four batches)")
+    for t in ("L_si", "L_dc"):
+        if t in mean:
+            text += f"; {t}'s gradient has cosine {mean.loc[t, 'L_rec']:+.2f} with L_rec's and {mean.loc[t, 'L_itc']:+.2f} with L_itc's"
+    return (text + f", while one term's gradients on two different batches have cosine {same['L_rec']:+.2f} (L_rec) "
+            f"and {same['L_itc']:+.2f} (L_itc).")
+
+
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.2))
+for ax, (when, (mean, std, same)) in zip(axes, measured.items()):
+    labels = mean.round(2).astype(str) + "\n± " + std.round(2).astype(str)
+    sns.heatmap(mean, annot=labels, fmt="", cmap="RdBu_r", vmin=-1, vmax=1, square=True, ax=ax,
+                mask=np.eye(len(mean), dtype=bool),               # a gradient with itself: 1, left out
+                cbar=ax is axes[-1], cbar_kws={"label": "cosine of the two gradients"})
+    ax.set(xlabel="term", ylabel="term", title=f"{when} (smoke run)")
+    plt.setp(ax.get_yticklabels(), rotation=0)
+fig.tight_layout()
+glue("fig_gradient_cosines", fig, display=False)
+plt.close(fig)
+glue("gradient_sentence", " ".join(describe(when, *values) for when, values in measured.items()), display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_gradient_cosines
+# :name: fig-gradient-cosines
+#
+# The cosine between each pair of weighted loss gradients on the image encoder's weights (mean ±
+# std over four batches of the toy world), at the smoke run's starting weights and at its pretrained
+# ones. Red: the two losses push the weights the same way; blue: against each other; white: at right
+# angles. Look at the $\mathcal{L}_{rec}$ row: how much does reconstruction share with the three
+# alignment losses, and does that change with training?
+# ```
+#
+# {glue:text}`gradient_sentence`
+#
+# Gradients at right angles or opposed are what Section 3.3.4 means by two objectives pulling apart:
+# a step that helps one does nothing for the other, or undoes it. In millions of dimensions two
+# unrelated directions are almost at right angles, so the yardstick is how well one term agrees with
+# itself on another batch: near a minimum that agreement fades too, as each batch's gradient becomes
+# mostly its own noise. These are two snapshots of one run; they say how the losses pull there, not
+# what each did over training. The pretraining-loss rows of Table 4 in chapter 9 train without each
+# term instead.
 #
 # ## Summary
 #
