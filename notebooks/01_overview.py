@@ -149,7 +149,7 @@ plt.close(fig)
 # During pretraining a second decoder, the *text-guided image decoder*, reconstructs masked
 # patches of the four crops (chapter 5). The forward pass of `SyDES` reads as these named steps:
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(SyDES.forward))
 
 # %% [markdown]

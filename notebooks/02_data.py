@@ -88,7 +88,7 @@ from sydes_mini.views import mixed_scale_views
 # `sydes_mini.toy.synth` writes such a folder; `sydes_mini.data.read_split` reads one and
 # stops at the first bad row with the file, the row and the fix.
 
-# %%
+# %% tags=["source-listing"]
 if profile != "smoke":
     print(f"profile={profile!r} changes nothing in this chapter (the data format is the same at every model size); "
           "set data_root to an MSED-format folder to look at other data")
@@ -255,7 +255,7 @@ plt.close(fig)
 #
 # The two functions that decide this:
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(sample_labels))
 print(inspect.getsource(sample_scene))
 

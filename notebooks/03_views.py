@@ -114,7 +114,7 @@ image = load_image(example.image_path)
 # the 448 image is the image padded to a square with CLIP's mean colour, and the global view is
 # a separate CLIP preprocessing of the original (shortest side to 224, centre crop).
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(mixed_scale_views))
 print(inspect.getsource(view_448))
 print(inspect.getsource(split_crops))

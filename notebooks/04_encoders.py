@@ -115,7 +115,7 @@ global_view, crops = mixed_scale_views(load_image(example.image_path), cfg.varia
 # ratio. With $m = 0.75$ the encoder sees $rP = 49$ of the 196 patches of each crop. Masking is
 # a random permutation per crop; `ids_restore` puts the patches back in order later (chapter 5):
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(random_masking))
 print(inspect.getsource(ImageEncoder.forward))
 print(inspect.getsource(SyDES.encode_images))   # one encoder for the five views: the global view unmasked
@@ -173,7 +173,7 @@ plt.close(fig)
 # its output is $w^{cls}$. In CLIP's vocabulary the end-of-text token has the largest id, so
 # `argmax` over the ids finds it.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(TextEncoder.forward))
 
 # %%

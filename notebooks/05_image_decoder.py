@@ -150,7 +150,7 @@ batch = collate([dataset[i] for i in range(2)])
 # $U = D + \sigma\big(G\,[D; A] + b\big) \odot A$; every layer reads $D$ and attends to $U$;
 # $z$ is the CLS output. The paper fixes neither design; chapter 10 lists the differences.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(unshuffle))
 print(inspect.getsource(GateKV.forward))
 print(inspect.getsource(CodeImageDecoder.memory))

@@ -136,7 +136,7 @@ print("caption:", dataset.records[index].caption)
 # `image_keys` builds $V^{all}$ (before the projection $\Pi_{v\to t}$, which sits inside the
 # decoder); in pretraining the crops' masked patches are hidden from the keys.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(without_eot))
 print(inspect.getsource(SyDES.image_keys))
 print(inspect.getsource(ImageGuidedTextDecoder.forward))
@@ -219,7 +219,7 @@ plt.close(fig)
 # (`sydes_mini.toy.banner_patches`). Uniform attention would give each view 20 % and the banners
 # their share of the keys.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(banner_patches))
 probe_root = synth(Path(tempfile.mkdtemp()) / "probe", n_train=80, n_dev=1, n_test=1, seed=seed + 1)
 probe = load_split(probe_root, "train", variant=cfg.variant)

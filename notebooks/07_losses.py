@@ -110,7 +110,7 @@ B, E = 8, 16
 # code takes the mean squared error per pixel. **Hand check:** a prediction that is off by
 # exactly 1 in every pixel gives 1 (code) and $\sqrt{D} = \sqrt{16\cdot16\cdot3} \approx 27.71$ (paper).
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(reconstruction_loss))
 
 # %%
@@ -146,7 +146,7 @@ print(f"sqrt(768) = {math.sqrt(768):.2f}")
 # the image encoder is frozen. $\mathcal L_{si}$ and $\mathcal L_{dc}$ below compare in this
 # same space.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(Latent))
 print(inspect.getsource(contrastive_loss))
 
@@ -214,7 +214,7 @@ plt.close(fig)
 # over $E$, so it is the paper's value divided by $E$.
 # **Hand check:** opposite unit vectors are at squared distance $\|2u\|^2 = 4$: paper 4, code $4/E$.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(PaperAggregator.forward))
 print(inspect.getsource(CodeAggregator.forward))
 print(inspect.getsource(similarity_loss))
@@ -245,7 +245,7 @@ print(f"4 / E = {4 / E:.4f}")
 # 0 and only the entropy is left: $\log B$ for the paper (a row's entropy), $\log(B)/B$ for the
 # code (one entry's $-p\log p$ with $p = 1/B$).
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(distribution_consistency_loss))
 
 # %%
@@ -287,7 +287,7 @@ plt.close(fig)
 #
 # **Hand check:** equal logits for all $K$ classes cost $\log K$ whatever the label.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(classification_loss))
 
 # %%
@@ -390,11 +390,12 @@ glue("landscape_sum_minimum", f"{minima['weighted sum (eq. 7)']}°", display=Fal
 #
 # Section 3.3.4's worry can be measured. The image encoder is the part every pretraining loss
 # trains: $\mathcal{L}_{rec}$ through the masked crops, $\mathcal{L}_{itc}$ through the global view,
-# $\mathcal{L}_{si}$ and $\mathcal{L}_{dc}$ through both. Take the smoke run's pretrained model and a
-# batch of the toy world's training split, and compute each weighted term's gradient on the
-# encoder's weights, $g_t = \lambda_t\, \partial \mathcal{L}_t / \partial \theta_{enc}$. The cosine of
-# two of them says whether the two losses push those weights the same way (near 1), past each other
-# (near 0) or against each other (below 0):
+# $\mathcal{L}_{si}$ and $\mathcal{L}_{dc}$ through both. Take the smoke run's model twice, with the
+# weights its pretraining started from and with those it ended with, and four batches of toy-world
+# posts, and compute each weighted term's gradient on the encoder's weights,
+# $g_t = \lambda_t\, \partial \mathcal{L}_t / \partial \theta_{enc}$. The cosine of two of them says
+# whether the two losses push those weights the same way (near 1), at right angles (near 0) or
+# against each other (below 0):
 
 # %%
 def encoder_gradients(model, batch, cfg, generator) -> dict[str, torch.Tensor]:

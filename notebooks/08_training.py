@@ -130,7 +130,7 @@ print("profile:", profile, "| data:", root.name, "| run folder:", run.name)
 # `Trainer` calls `keep_freed_memory`, so each step reuses the memory the step before it freed instead of
 # asking the system for fresh pages.)
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(set_stage))
 print(inspect.getsource(make_optimizer))
 
@@ -203,7 +203,7 @@ for name, old in before.items():
 # Each group's rate warms up linearly over the first 15 % (pretraining) or 10 % (fine-tuning) of the
 # optimiser steps, then follows a half cosine down to 0:
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(cosine_with_warmup))
 
 # %%
@@ -247,7 +247,7 @@ plt.close(fig)
 # Each optimiser step minimises one of the two objectives, eq. 7 in pretraining and eq. 8 in
 # fine-tuning: a weighted sum of the losses of chapter 7, with only the terms the stage uses.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(pretrain_objective))
 print(inspect.getsource(finetune_objective))
 

@@ -99,7 +99,7 @@ print("runs:", runs, "| main run found:", have_main)
 # occur in the labels or the predictions, so a class absent from a (small) test set does not
 # count as a zero. On MSED's test split every class occurs, and the two readings agree.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(compute_metrics))
 
 # %%
@@ -113,7 +113,7 @@ print({k: round(m[k], 4) for k in ("precision", "recall", "f1", "accuracy")})
 # A table row is filled by a run folder with a `summary.json` (test metrics as fractions); the
 # complete model is the main run, `runs/<profile>/` itself. `compare` reads what exists:
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(paper_tables.compare))
 
 # %%
@@ -151,7 +151,7 @@ if not have_main:
 # sometimes name a label. So each claim below is a question with an expected answer, and the
 # sentence after it is computed from the stored numbers.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(suite.claims))
 
 # %%

@@ -153,7 +153,7 @@ print("profile:", profile, "| device:", DEVICE.type, "| data:", root.name)
 # (chapter 2). The code's global view is a centre crop of the original, so it never sees them; the
 # paper's global view squashes the whole image and keeps them, thin.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(mixed_scale_views))
 
 # %%
@@ -257,7 +257,7 @@ plt.close(fig)
 # The code variant rebuilds each module of the authors' `models/sydes.py` with open_clip and
 # PyTorch parts. Its aggregator (difference 7) and head (difference 8):
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(CodeAggregator.forward))
 print(inspect.getsource(CodeHead.pool))
 print(inspect.getsource(CodeHead.forward))

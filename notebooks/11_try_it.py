@@ -115,7 +115,7 @@ print("weights:", predictor.source)
 # `Predictor.predict` makes the five views of the image (eq. 1, with the run's `variant`),
 # tokenises the caption and runs each task's model once, with no masking:
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(Predictor.predict))
 
 # %% [markdown]
@@ -204,7 +204,7 @@ plt.close(fig)
 # of this page that shows banners, `paint_out_banner` covers both with the background colour
 # (the caption stays); we compare the probability the model gives the true desire before and after.
 
-# %%
+# %% tags=["source-listing"]
 print(inspect.getsource(paint_out_banner))
 before, after = [], []
 for record in examples:

@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 profile = "smoke"   # the page shows both profiles; this one is traced first (its model must build)
 
-# %%
+# %% tags=["source-listing"]
 import inspect
 
 import pandas as pd
