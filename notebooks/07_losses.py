@@ -410,7 +410,7 @@ def encoder_gradients(model, batch, cfg, generator) -> dict[str, torch.Tensor]:
     return grads
 
 
-def gradient_cosines(model, posts, cfg, batches: int = 4):
+def gradient_cosines(model, posts, cfg, seed: int, batches: int = 4):
     """-> (mean and std over batches of the cosine between each pair of terms' gradients [terms, terms],
     the mean cosine of each term's gradients on two different batches [terms])."""
     generator, size, unit = torch.Generator().manual_seed(seed), cfg.train.batch_size, []
@@ -433,8 +433,8 @@ trained = build_model(pre_cfg).eval()
 trained.load_state_dict(load_weights(checkpoint, profile="smoke", stage="pretrain")[0])
 posts = load_split(synth(Path(tempfile.mkdtemp()) / "toy", n_train=64, n_dev=1, n_test=1, seed=seed), "train",
                    variant=pre_cfg.variant)                   # 64 toy-world posts, drawn here
-measured = {"start of pretraining": gradient_cosines(start, posts, pre_cfg),
-            "end of pretraining": gradient_cosines(trained, posts, pre_cfg)}
+measured = {"start of pretraining": gradient_cosines(start, posts, pre_cfg, seed),
+            "end of pretraining": gradient_cosines(trained, posts, pre_cfg, seed)}
 pd.concat({when: mean.assign(**{"same term, other batch": same}) for when, (mean, _, same) in measured.items()}).round(2)
 
 # %%

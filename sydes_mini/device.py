@@ -44,6 +44,11 @@ def set_matmul_precision(precision: str) -> None:
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4      # glibc's mallopt() parameters (malloc.h)
 
 
+def on_glibc() -> bool:
+    """Whether this process runs on Linux with glibc's allocator (what ``keep_freed_memory`` tunes)."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory() -> bool:
     """Let glibc's ``malloc`` keep the memory a training step frees, for the next step to reuse.
 
@@ -56,7 +61,7 @@ def keep_freed_memory() -> bool:
     that PyTorch's CPU performance guide gets by preloading jemalloc or tcmalloc. Speed only, the
     numbers are unchanged; the process's resident memory stays at its peak instead of shrinking.
     Process-wide; glibc (Linux) only, elsewhere nothing happens. -> whether it was applied."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not on_glibc():
         return False
     libc = ctypes.CDLL(None)
     return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))

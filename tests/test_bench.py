@@ -70,10 +70,10 @@ print(json.dumps({"applied": applied, "default": default, "kept": kept}))
 
 
 def test_keep_freed_memory_saves_page_faults_of_repeated_steps():
-    import platform
     import subprocess
     import sys
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    from sydes_mini.device import on_glibc
+    if not on_glibc():
         pytest.skip("glibc only (keep_freed_memory does nothing elsewhere)")
     out = json.loads(subprocess.run([sys.executable, "-c", ALLOCATOR_PROBE], capture_output=True, text=True,
                                     check=True).stdout)
