@@ -85,7 +85,7 @@ from sydes_mini.device import get_device
 from sydes_mini.data import collate, load_split
 from sydes_mini.model import SyDES, build_model
 from sydes_mini.model.head import masked_mean_max
-from sydes_mini.model.text_decoder import ImageGuidedTextDecoder
+from sydes_mini.model.text_decoder import ImageGuidedTextDecoder, cross_attention_block
 from sydes_mini.model.text_encoder import without_eot
 from sydes_mini.plots.book import glue
 from sydes_mini.plots.model import attention_maps
@@ -135,11 +135,19 @@ print("caption:", dataset.records[index].caption)
 # Linear and a LayerNorm, and the output is projected to 512 before the head.
 # `image_keys` builds $V^{all}$ (before the projection $\Pi_{v\to t}$, which sits inside the
 # decoder); in pretraining the crops' masked patches are hidden from the keys.
+#
+# The decoder's layers are open_clip's CoCa blocks. We run the self-attention blocks as they are,
+# and write the cross-attention layer out in `cross_attention_block`: the text queries $Q$ come
+# from the decoded text, the keys $K$ and values $V$ from the 980 image tokens, and
+# `scaled_dot_product_attention` computes $\mathrm{softmax}(QK^\top/\sqrt{d})\,V$ for every head.
+# It is the same computation as open_clip's block (checked below), done with one LayerNorm and
+# one matrix product for the keys and values, where open_clip does two of each.
 
 # %% tags=["source-listing"]
 print(inspect.getsource(without_eot))
 print(inspect.getsource(SyDES.image_keys))
 print(inspect.getsource(ImageGuidedTextDecoder.forward))
+print(inspect.getsource(cross_attention_block))
 print(inspect.getsource(ImageGuidedTextDecoder.cross_attention_weights))
 print(inspect.getsource(masked_mean_max))             # the head pools the real tokens only
 print(inspect.getsource(type(model.head).forward))     # pooled text -> class scores (eq. 6's logits)
@@ -151,6 +159,8 @@ print(inspect.getsource(type(model.head).forward))     # pooled text -> class sc
 # * `need_attn=True` returns the last layer's cross-attention, head-averaged: one row per text
 #   position, and every row is a probability distribution over the 980 keys.
 # * In pretraining mode (mask ratio 0.75) the masked crop patches get exactly zero attention.
+# * `cross_attention_block` gives what open_clip's own block gives for the same inputs, to float
+#   rounding.
 
 # %%
 views = batch["global_view"].to(DEVICE), batch["crops"].to(DEVICE), batch["text"].to(DEVICE)
@@ -161,6 +171,10 @@ with torch.no_grad():
     masked = model(*views, mask_ratio=0.75, decode_image=False, need_attn=True,
                    generator=torch.Generator().manual_seed(seed))
     f_masked = model.encode_images(*views[:2], 0.75, torch.Generator().manual_seed(seed))
+    block, width = model.text_decoder.decoder.cross_attn[0], model.text_decoder.decoder.width
+    g = torch.Generator().manual_seed(seed)                      # any queries and keys will do
+    x, kv = (torch.randn(1, n, width, generator=g).to(DEVICE) for n in (6, keys.shape[1]))
+    block_gap = (cross_attention_block(block, x, kv, None) - block(x, k_x=kv, v_x=kv)).abs().max().item()
 P = model.image_encoder.num_patches
 on_masked = masked.attention[0, :, P:][:, f_masked.mask[0].flatten().bool()]   # [L, masked keys]
 
@@ -171,6 +185,7 @@ print("attention", list(out.attention.shape), "| rows sum to 1:",
       torch.allclose(out.attention.sum(-1), torch.ones(out.attention.shape[:2], device=DEVICE), atol=1e-5))
 print("pretraining: masked keys", on_masked.shape[1], "| largest weight on them:", on_masked.abs().max().item())
 print("logits", list(out.logits.shape))
+print("cross_attention_block equals open_clip's block:", block_gap < 1e-5)
 
 # %% [markdown]
 # ## Where do the words look? (paper Fig. 4)

@@ -9,6 +9,7 @@ from sydes_mini.model.aggregator import build_aggregator
 from sydes_mini.model.head import HEADS
 from sydes_mini.model.image_decoder import patchify, unpatchify, unshuffle
 from sydes_mini.model.image_encoder import ImageEncoder, random_masking
+from sydes_mini.model.text_decoder import cross_attention_block
 from sydes_mini.model.text_encoder import TextEncoder
 
 TOKENIZER = open_clip.get_tokenizer("ViT-B-16")
@@ -146,6 +147,34 @@ def test_global_only_ablation_uses_five_times_fewer_keys(batch):
     out = m(*batch, need_attn=True)
     assert m.image_decoder is None and out.pixels is None and out.attention.shape == (2, 76, 196)
 
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_cross_attention_block_is_open_clips_block(masked):
+    """The written-out cross-attention layer equals open_clip's block with k_x = v_x: outputs and gradients."""
+    torch.manual_seed(0)
+    block = open_clip.transformer.ResidualAttentionBlock(32, 4, is_cross_attention=True).train()
+    with torch.no_grad():                       # no zero biases or unit norms that could hide a mix-up
+        for p in block.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x, kv = torch.randn(2, 5, 32, requires_grad=True), torch.randn(2, 7, 32, requires_grad=True)
+    mask = None
+    if masked:                                  # hide keys 4..6 of the first post: additive [B*heads, L, K]
+        hidden = torch.zeros(2, 7, dtype=torch.bool)
+        hidden[0, 4:] = True
+        mask = torch.zeros(2, 7).masked_fill(hidden, float("-inf"))[:, None, None].expand(-1, 4, 5, -1).flatten(0, 1)
+    results = []
+    for forward in (lambda: block(x, k_x=kv, v_x=kv, attn_mask=mask), lambda: cross_attention_block(block, x, kv, mask)):
+        block.zero_grad(set_to_none=True)
+        x.grad = kv.grad = None
+        out = forward()
+        (out * torch.linspace(-1, 1, 32)).sum().backward()
+        results.append([out, x.grad, kv.grad] + [p.grad for p in block.parameters()])
+    assert len(results[0]) == 3 + len(list(block.parameters()))
+    for ours, theirs in zip(results[1], results[0]):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+    if masked:                                  # a hidden key gets no gradient
+        assert results[1][2][0, 4:].abs().max() == 0 and results[1][2][1, 4:].abs().max() > 0
 
 @pytest.mark.parametrize("variant, width_out", [("code", 16), ("paper", 8)])
 def test_aggregator_weights(variant, width_out):

@@ -15,6 +15,7 @@ padding mask (SPEC difference 11). Per ``variant``:
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from open_clip.transformer import MultimodalTransformer
 from torch import nn
 
@@ -68,7 +69,7 @@ class ImageGuidedTextDecoder(nn.Module):
             x = self_block(x, attn_mask=causal)
             if need_attn and i == len(self.decoder.cross_attn) - 1:
                 attn = self.cross_attention_weights(cross_block, x, kv, cross_mask)
-            x = cross_block(x, k_x=kv, v_x=kv, attn_mask=cross_mask)
+            x = cross_attention_block(cross_block, x, kv, cross_mask)
         x = self.decoder.ln_final(x)                                     # [B, L, Ct]
         projection = self.decoder.text_projection
         return (x if projection is None else x @ projection), attn       # [B, L, Co]
@@ -78,3 +79,31 @@ class ImageGuidedTextDecoder(nn.Module):
         """Head-averaged attention of text queries over image keys: [B, L, K] (rows sum to 1)."""
         q, k = block.ln_1(x), block.ln_1_kv(kv)
         return block.attn(q, k, k, attn_mask=mask, need_weights=True, average_attn_weights=True)[1]
+
+
+
+def cross_attention_block(block: nn.Module, x: torch.Tensor, kv: torch.Tensor,
+                          mask: torch.Tensor | None) -> torch.Tensor:
+    """One cross-attention layer of the decoder: the text queries read the image tokens (paper 3.2.4).
+
+    x [B, L, C] (text), kv [B, K, C] (image tokens, K = 5*P), mask None or additive
+    [B*heads, L, K] -> [B, L, C]. ``block`` is one of open_clip's cross-attention
+    ``ResidualAttentionBlock``s, and this is its ``forward(x, k_x=kv, v_x=kv)`` (what the authors'
+    decoder runs), written out: LayerNorm, attention, residual, then LayerNorm, MLP, residual.
+    Written out because open_clip normalises the image tokens twice (once as keys, once as values)
+    and projects them one at a time in ``nn.MultiheadAttention``'s sequence-first layout; here they
+    are normalised once and projected to keys and values in one matrix product, the largest of a
+    cached fine-tuning step. Same numbers to float rounding (``tests/test_model.py``).
+    """
+    attn = block.attn
+    C, H = attn.embed_dim, attn.num_heads
+    w_q, w_kv = attn.in_proj_weight.split([C, 2 * C])
+    b_q, b_kv = attn.in_proj_bias.split([C, 2 * C])
+    q = F.linear(block.ln_1(x), w_q, b_q).unflatten(-1, (H, -1)).transpose(1, 2)        # [B, H, L, D]
+    k, v = F.linear(block.ln_1_kv(kv), w_kv, b_kv).unflatten(-1, (2, H, -1)).permute(2, 0, 3, 1, 4)
+    if mask is not None:                                                              # k, v: [B, H, K, D]
+        mask = mask.unflatten(0, (x.shape[0], H)).to(q.dtype)                            # [B, H, L, K]
+    o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                       dropout_p=attn.dropout if block.training else 0.0)  # [B, H, L, D]
+    x = x + block.ls_1(attn.out_proj(o.transpose(1, 2).flatten(2)))                      # [B, L, C]
+    return x + block.ls_2(block.mlp(block.ln_2(x)))                                      # [B, L, C]
