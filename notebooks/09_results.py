@@ -247,14 +247,21 @@ def same_seed_in_suite(report: dict, runs: Path) -> str:
         return f"Seed {seed}, test macro-F1: {text}: the same run"
     task, (a, b) = max(pairs.items(), key=lambda kv: abs(kv[1][0] - kv[1][1]))     # the largest difference
     gap, spread = abs(a - b), row["std"][task]["f1"]
-    size = "about as much as" if gap >= spread / 2 else "less than"
+    if gap < spread / 2:
+        effect = "less than a different seed does. The claims above rest on three seeds, not on one run"
+    elif gap <= 2 * spread:
+        effect = "about as much as a different seed does. The claims above rest on three seeds, not on one run"
+    else:
+        effect = (f"{gap / spread:.1f} times as much: more than the three seeds show, so read the suite's "
+                  f"{task} differences as less certain than their standard deviations suggest")
     return (f"Seed {seed}, test macro-F1: {text}. They differ, so training has changed since the suite "
             f"was stored by code version {report['code_version']} (git log {report['code_version']}.. lists "
-            "what). When this was written the one change was float rounding: make_optimizer now uses "
-            "torch's fused AdamW, the same update computed in another order. The largest difference, "
+            "what). When this was written the changes were float rounding only: make_optimizer uses "
+            "torch's fused AdamW and the text decoder runs its cross-attention as cross_attention_block "
+            "(chapter 6), the same computations with their sums in another order. The largest difference, "
             f"{task} {gap:.1f} points, against that row's seed-to-seed standard deviation of {spread:.1f}: "
             f"on {run[task]['test']['n']} test posts, a different rounding of the same computation moves a "
-            f"score {size} a different seed does. The claims above rest on three seeds, not on one run")
+            f"score {effect}")
 
 
 glue("same_seed", same_seed_in_suite(report, runs), display=False)
