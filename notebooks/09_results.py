@@ -247,10 +247,9 @@ def same_seed_in_suite(report: dict, runs: Path) -> str:
         return f"Seed {seed}, test macro-F1: {text}: the same run"
     task, (a, b) = max(pairs.items(), key=lambda kv: abs(kv[1][0] - kv[1][1]))     # the largest difference
     gap, spread = abs(a - b), row["std"][task]["f1"]
-    if gap < spread / 2:
-        effect = "less than a different seed does. The claims above rest on three seeds, not on one run"
-    elif gap <= 2 * spread:
-        effect = "about as much as a different seed does. The claims above rest on three seeds, not on one run"
+    if gap <= 2 * spread:
+        size = "less than" if gap < spread / 2 else "about as much as"
+        effect = f"{size} a different seed does. The claims above rest on three seeds, not on one run"
     else:
         effect = (f"{gap / spread:.1f} times as much: more than the three seeds show, so read the suite's "
                   f"{task} differences as less certain than their standard deviations suggest")

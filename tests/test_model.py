@@ -9,7 +9,7 @@ from sydes_mini.model.aggregator import build_aggregator
 from sydes_mini.model.head import HEADS
 from sydes_mini.model.image_decoder import patchify, unpatchify, unshuffle
 from sydes_mini.model.image_encoder import ImageEncoder, random_masking
-from sydes_mini.model.text_decoder import cross_attention_block
+from sydes_mini.model.text_decoder import ImageGuidedTextDecoder, cross_attention_block
 from sydes_mini.model.text_encoder import TextEncoder
 
 TOKENIZER = open_clip.get_tokenizer("ViT-B-16")
@@ -158,13 +158,15 @@ def test_cross_attention_block_is_open_clips_block(masked):
         for p in block.parameters():
             p.add_(0.3 * torch.randn_like(p))
     x, kv = torch.randn(2, 5, 32, requires_grad=True), torch.randn(2, 7, 32, requires_grad=True)
-    mask = None
-    if masked:                                  # hide keys 4..6 of the first post: additive [B*heads, L, K]
+    mask = theirs = None
+    if masked:                                  # hide keys 4..6 of the first post
         hidden = torch.zeros(2, 7, dtype=torch.bool)
         hidden[0, 4:] = True
-        mask = torch.zeros(2, 7).masked_fill(hidden, float("-inf"))[:, None, None].expand(-1, 4, 5, -1).flatten(0, 1)
+        mask = ImageGuidedTextDecoder.key_mask(hidden, torch.float32)               # [B, 1, 1, K]
+        theirs = mask.expand(-1, 4, 5, -1).flatten(0, 1)                             # open_clip's [B*heads, L, K]
     results = []
-    for forward in (lambda: block(x, k_x=kv, v_x=kv, attn_mask=mask), lambda: cross_attention_block(block, x, kv, mask)):
+    for forward in (lambda: block(x, k_x=kv, v_x=kv, attn_mask=theirs),
+                    lambda: cross_attention_block(block, x, kv, mask)):
         block.zero_grad(set_to_none=True)
         x.grad = kv.grad = None
         out = forward()

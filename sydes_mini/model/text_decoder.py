@@ -25,7 +25,6 @@ class ImageGuidedTextDecoder(nn.Module):
                  variant: str = "code", output_dim: int | None = None, context_length: int = 76):
         super().__init__()
         code = variant == "code"
-        self.heads = heads
         self.key_proj = nn.Identity() if code and image_width == width else nn.Linear(image_width, width)
         self.key_norm = nn.LayerNorm(width) if code else nn.Identity()
         self.text_proj = nn.Linear(text_width, width)
@@ -48,12 +47,13 @@ class ImageGuidedTextDecoder(nn.Module):
             nn.init.normal_(block.mlp.c_fc.weight, std=(2 * width) ** -0.5)
             nn.init.normal_(block.mlp.c_proj.weight, std=width ** -0.5 * (2 * layers) ** -0.5)
 
-    def key_mask(self, hidden: torch.Tensor, queries: int, dtype: torch.dtype) -> torch.Tensor | None:
-        """hidden [B, K] (True = not a key) -> additive mask [B*heads, queries, K], or None."""
+    @staticmethod
+    def key_mask(hidden: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+        """hidden [B, K] (True = not a key) -> additive mask [B, 1, 1, K] (every head, every query), or None."""
         if hidden is None or not hidden.any():
             return None
         mask = torch.zeros(hidden.shape, dtype=dtype, device=hidden.device).masked_fill(hidden, float("-inf"))
-        return mask[:, None, None, :].expand(-1, self.heads, queries, -1).flatten(0, 1)
+        return mask[:, None, None, :]
 
     def forward(self, text_tokens: torch.Tensor, image_tokens: torch.Tensor,
                 hidden_keys: torch.Tensor | None = None, need_attn: bool = False):
@@ -63,7 +63,7 @@ class ImageGuidedTextDecoder(nn.Module):
         kv = self.key_norm(self.key_proj(image_tokens))                  # [B, K, Ct]
         L = x.shape[1]
         causal = self.decoder.attn_mask[:L, :L]
-        cross_mask = self.key_mask(hidden_keys, L, x.dtype)
+        cross_mask = self.key_mask(hidden_keys, x.dtype)
         attn = None
         for i, (self_block, cross_block) in enumerate(zip(self.decoder.resblocks, self.decoder.cross_attn)):
             x = self_block(x, attn_mask=causal)
@@ -78,18 +78,19 @@ class ImageGuidedTextDecoder(nn.Module):
     def cross_attention_weights(block, x, kv, mask):
         """Head-averaged attention of text queries over image keys: [B, L, K] (rows sum to 1)."""
         q, k = block.ln_1(x), block.ln_1_kv(kv)
+        if mask is not None:                      # nn.MultiheadAttention's layout: [B*heads, L, K]
+            mask = mask.expand(-1, block.attn.num_heads, x.shape[1], -1).flatten(0, 1)
         return block.attn(q, k, k, attn_mask=mask, need_weights=True, average_attn_weights=True)[1]
-
 
 
 def cross_attention_block(block: nn.Module, x: torch.Tensor, kv: torch.Tensor,
                           mask: torch.Tensor | None) -> torch.Tensor:
     """One cross-attention layer of the decoder: the text queries read the image tokens (paper 3.2.4).
 
-    x [B, L, C] (text), kv [B, K, C] (image tokens, K = 5*P), mask None or additive
-    [B*heads, L, K] -> [B, L, C]. ``block`` is one of open_clip's cross-attention
-    ``ResidualAttentionBlock``s, and this is its ``forward(x, k_x=kv, v_x=kv)`` (what the authors'
-    decoder runs), written out: LayerNorm, attention, residual, then LayerNorm, MLP, residual.
+    x [B, L, C] (text), kv [B, K, C] (image tokens, K = 5*P), mask None or additive [B, 1, 1, K]
+    (``ImageGuidedTextDecoder.key_mask``) -> [B, L, C]. ``block`` is one of open_clip's
+    cross-attention ``ResidualAttentionBlock``s, and this is its ``forward(x, k_x=kv, v_x=kv)`` (what
+    the authors' decoder runs), written out: LayerNorm, attention, residual, then LayerNorm, MLP, residual.
     Written out because open_clip normalises the image tokens twice (once as keys, once as values)
     and projects them one at a time in ``nn.MultiheadAttention``'s sequence-first layout; here they
     are normalised once and projected to keys and values in one matrix product, the largest of a
@@ -100,9 +101,8 @@ def cross_attention_block(block: nn.Module, x: torch.Tensor, kv: torch.Tensor,
     w_q, w_kv = attn.in_proj_weight.split([C, 2 * C])
     b_q, b_kv = attn.in_proj_bias.split([C, 2 * C])
     q = F.linear(block.ln_1(x), w_q, b_q).unflatten(-1, (H, -1)).transpose(1, 2)        # [B, H, L, D]
-    k, v = F.linear(block.ln_1_kv(kv), w_kv, b_kv).unflatten(-1, (2, H, -1)).permute(2, 0, 3, 1, 4)
-    if mask is not None:                                                              # k, v: [B, H, K, D]
-        mask = mask.unflatten(0, (x.shape[0], H)).to(q.dtype)                            # [B, H, L, K]
+    k, v = F.linear(block.ln_1_kv(kv), w_kv, b_kv).unflatten(-1, (2, H, -1)).permute(2, 0, 3, 1, 4)  # [B, H, K, D]
+    mask = None if mask is None else mask.to(q.dtype)                                 # [B, 1, 1, K]
     o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
                                        dropout_p=attn.dropout if block.training else 0.0)  # [B, H, L, D]
     x = x + block.ls_1(attn.out_proj(o.transpose(1, 2).flatten(2)))                      # [B, L, C]
